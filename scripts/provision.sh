@@ -23,7 +23,8 @@ command -v ip >/dev/null || need_pkgs+=(iproute2)
 command -v unzip >/dev/null || need_pkgs+=(unzip)
 command -v curl >/dev/null || need_pkgs+=(curl)
 command -v mvn >/dev/null || need_pkgs+=(maven)
-if [ -n "${WITH_BROWSER:-}" ] && ! command -v chromium >/dev/null; then need_pkgs+=(chromium); fi
+# Headless Chromium drives the real authorization-code + PKCE login in the token-flow suite.
+if [ "${PROVISION_BROWSER:-1}" = 1 ] && ! command -v chromium >/dev/null; then need_pkgs+=(chromium); fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   step "apt-get install ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -91,8 +92,9 @@ else
     mv "$FERRET.tmp" "$FERRET"
   fi
   ln -sf "$FERRET" "$CACHE/bin/ferretdb"
+  # A broken build (e.g. the missing version.txt) panics at start: find out now, not in the runner.
+  "$CACHE/bin/ferretdb" --version >/dev/null || { echo "provision: $FERRET does not run; delete it and re-run" >&2; exit 1; }
 fi
 
-# --- a browser for the authorization-code flow (optional) -------------------------------------------
 step "ready: cache at $CACHE (java: $JAVA_HOME)"
 echo "$CACHE"

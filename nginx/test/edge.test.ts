@@ -1,0 +1,338 @@
+/**
+ * The real nginx (rendered from nginx/templates by scripts/stack/nginx.ts) in front of the real verifier
+ * (node nginx/verifier/src/main.ts), a local JWKS, and stub upstreams that record what reaches them.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, readFileSync, statSync, readdirSync, existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request as httpsRequest } from 'node:https';
+import { fileURLToPath } from 'node:url';
+import { startNginx, NGINX_BIN, type Edge } from '../../scripts/stack/nginx.ts';
+import { startService, waitFor, httpOk, type Service } from '../../scripts/stack/process.ts';
+import { makeKey, sign, claims, BASE, RO, RW, type TestKey } from '../verifier/test/fixtures/tokens.ts';
+import { startJwksServer, type JwksServer } from '../verifier/test/fixtures/jwks-server.ts';
+import { startStub, type Stub } from './fixtures/upstreams.ts';
+import { makeCert } from './fixtures/tls.ts';
+import { edge, plain, handshake, type Target } from './fixtures/client.ts';
+
+// Ports 34300–34306 (the edge's range). The edge's public name is edge.test:8443; clients dial 127.0.0.1.
+const P = { https: 34300, http: 34301, verifier: 34302, ro: 34303, rw: 34304, kc: 34305, jwks: 34306 };
+const SECRET = 'proxy-secret-for-tests-0123456789abcdef';
+const haveNginx = existsSync(NGINX_BIN);
+
+let dir: string;
+let nginx: Edge | undefined;
+let verifier: Service | undefined;
+let jwks: JwksServer;
+let ro: Stub, rw: Stub, kc: Stub;
+let key: TestKey;
+let t: Target;
+const now = () => Math.floor(Date.now() / 1000);
+const readToken = () => sign(key, claims({ iat: now(), exp: now() + 300 }));
+// Audience includes the read-write resource, but neither the scope nor the role for it.
+const readerWithBothAudiences = () => sign(key, claims({ iat: now(), exp: now() + 300, aud: [RO, RW] }));
+const writeToken = () => sign(key, claims({ iat: now(), exp: now() + 300, aud: [RO, RW], scope: 'mcp:read mcp:write', realm_access: { roles: ['mcp-reader', 'mcp-writer'] }, sub: 'user-operator-0002', preferred_username: 'operator' }));
+const mcpPost = (path: string, token?: string, headers: Record<string, string> = {}) =>
+  edge(t, { method: 'POST', path, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } });
+
+beforeAll(async () => {
+  if (!haveNginx) return;
+  dir = mkdtempSync(join(tmpdir(), 'edge-test-'));
+  const { cert, key: tlsKey } = makeCert(dir);
+  t = { port: P.https, ca: readFileSync(cert, 'utf8'), servername: 'edge.test' };
+  key = await makeKey('realm-rs256');
+  jwks = await startJwksServer(P.jwks, [key.jwk]);
+  [ro, rw, kc] = await Promise.all([startStub(P.ro, 'mcp-ro'), startStub(P.rw, 'mcp-rw'), startStub(P.kc, 'keycloak')]);
+  verifier = startService({
+    name: 'verifier',
+    command: process.execPath,
+    args: [fileURLToPath(new URL('../verifier/src/main.ts', import.meta.url))],
+    env: {
+      VERIFIER_PORT: String(P.verifier),
+      VERIFIER_ISSUER: `${BASE}/realms/mcp`,
+      VERIFIER_JWKS_URL: jwks.url,
+      VERIFIER_PUBLIC_BASE_URL: BASE,
+      VERIFIER_AUDIT_LOG: join(dir, 'verifier.audit.jsonl'),
+    },
+    logFile: join(dir, 'verifier.log'),
+  });
+  await waitFor('verifier', () => httpOk(`http://127.0.0.1:${P.verifier}/healthz`), { service: verifier, timeoutMs: 20_000 });
+  nginx = await startNginx({
+    prefix: join(dir, 'nginx'),
+    logFile: join(dir, 'nginx.log'),
+    proxySecret: SECRET,
+    vars: {
+      PUBLIC_BASE_URL: BASE,
+      PUBLIC_HOST: 'edge.test:8443',
+      EDGE_LISTEN: `127.0.0.1:${P.https}`,
+      EDGE_HTTP_LISTEN: `127.0.0.1:${P.http}`,
+      TLS_CERT: cert,
+      TLS_KEY: tlsKey,
+      VERIFIER_UPSTREAM: `127.0.0.1:${P.verifier}`,
+      MCP_RO_UPSTREAM: `127.0.0.1:${P.ro}`,
+      MCP_RW_UPSTREAM: `127.0.0.1:${P.rw}`,
+      KEYCLOAK_UPSTREAM: `127.0.0.1:${P.kc}`,
+    },
+  });
+});
+
+afterAll(async () => {
+  await nginx?.stop();
+  await verifier?.stop();
+  await Promise.all([ro?.close(), rw?.close(), kc?.close(), jwks?.close()]);
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const needNginx = (ctx: { skip: (note?: string) => void }) => {
+  if (!haveNginx) ctx.skip(`${NGINX_BIN} is not installed (bash scripts/provision.sh)`);
+};
+
+describe('rendered configuration', () => {
+  it('keeps nginx variables, leaves no template variable behind, and keeps the proxy secret in a 0600 include only', (ctx) => {
+    needNginx(ctx);
+    const confD = join(dir, 'nginx/conf.d');
+    const conf = readFileSync(join(confD, 'edge.conf'), 'utf8');
+    expect(conf).toContain('$request_uri');
+    expect(conf).toContain('$binary_remote_addr');
+    expect(conf).not.toMatch(/\$\{[A-Z_]+\}/);
+    const all = [conf, ...readdirSync(join(confD, 'snippets')).map((f) => readFileSync(join(confD, 'snippets', f), 'utf8'))].join('\n');
+    expect(all).not.toContain(SECRET);
+    expect(statSync(join(dir, 'nginx/secrets/proxy_secret.conf')).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('authentication at the edge', () => {
+  it('answers a request without a token with 401 and the MCP challenge, and the upstream sees nothing', async (ctx) => {
+    needNginx(ctx);
+    const before = ro.seen.length;
+    const r = await mcpPost('/mcp');
+    expect(r.status).toBe(401);
+    expect(r.headers['www-authenticate']).toBe(`Bearer resource_metadata="${BASE}/.well-known/oauth-protected-resource/mcp", scope="mcp:read"`);
+    expect(r.headers['content-type']).toContain('application/json');
+    expect(ro.seen.length).toBe(before);
+  });
+
+  it('answers insufficient scope with 403 and keeps the WWW-Authenticate challenge', async (ctx) => {
+    needNginx(ctx);
+    const r = await mcpPost('/mcp/admin', await readerWithBothAudiences());
+    expect(r.status).toBe(403);
+    expect(r.headers['www-authenticate']).toContain('error="insufficient_scope"');
+    expect(r.headers['www-authenticate']).toContain('scope="mcp:write"');
+    expect(r.headers['www-authenticate']).toContain(`resource_metadata="${BASE}/.well-known/oauth-protected-resource/mcp/admin"`);
+    expect(r.headers['www-authenticate']).not.toContain(', Bearer'); // exactly one challenge
+    expect(JSON.parse(r.body)).toEqual({ error: 'insufficient_scope' });
+  });
+
+  it('refuses a token in the query string even when the header holds a valid one', async (ctx) => {
+    needNginx(ctx);
+    const token = await readToken();
+    const r = await mcpPost(`/mcp?access_token=${token}`, token);
+    expect(r.status).toBe(401);
+    expect(r.headers['www-authenticate']).toContain('error="invalid_request"');
+  });
+
+  it('takes the route from the location, not from a client X-MCP-Route header', async (ctx) => {
+    needNginx(ctx);
+    const r = await mcpPost('/mcp/admin', await readerWithBothAudiences(), { 'x-mcp-route': 'ro' });
+    expect(r.status).toBe(403);
+  });
+});
+
+describe('what reaches the MCP servers', () => {
+  it('forwards an accepted request with the verifier identity, the proxy secret and no Authorization', async (ctx) => {
+    needNginx(ctx);
+    const forged = { 'x-auth-subject': 'admin', 'x-auth-scopes': 'mcp:write', 'x-auth-username': 'root', 'x-auth-client-id': 'evil', 'x-mcp-proxy-auth': 'guess', 'x-forwarded-for': '10.9.9.9' };
+    const r = await mcpPost('/mcp', await readToken(), forged);
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body)).toMatchObject({ upstream: 'mcp-ro', path: '/mcp' });
+    const got = ro.seen.at(-1)!;
+    expect(got.method).toBe('POST');
+    expect(got.body).toBe('{"jsonrpc":"2.0","id":1,"method":"ping"}');
+    expect(got.headers.authorization).toBeUndefined();
+    expect(got.headers['x-auth-subject']).toBe('user-analyst-0001');
+    expect(got.headers['x-auth-username']).toBe('analyst');
+    expect(got.headers['x-auth-client-id']).toBe('mcp-agent');
+    expect(got.headers['x-auth-scopes']).toBe('openid mcp:read');
+    expect(got.headers['x-auth-token-id']).toBe('jti-0001');
+    expect(got.headers['x-mcp-proxy-auth']).toBe(SECRET);
+    expect(got.headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(got.headers['x-forwarded-proto']).toBe('https');
+    expect(got.headers.host).toBe('edge.test:8443');
+    expect(got.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
+    expect(r.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('drops a forged identity header even when the verifier has no value for it', async (ctx) => {
+    needNginx(ctx);
+    const token = await sign(key, claims({ iat: now(), exp: now() + 300, preferred_username: null, azp: null }));
+    const r = await mcpPost('/mcp', token, { 'x-auth-username': 'root', 'x-auth-client-id': 'evil' });
+    expect(r.status).toBe(200);
+    const got = ro.seen.at(-1)!;
+    expect(got.headers['x-auth-username']).toBeUndefined();
+    expect(got.headers['x-auth-client-id']).toBeUndefined();
+    expect(got.headers['x-auth-subject']).toBe('user-analyst-0001');
+  });
+
+  it('routes /mcp/admin to the read-write server only for a writer', async (ctx) => {
+    needNginx(ctx);
+    const before = ro.seen.length;
+    const r = await mcpPost('/mcp/admin', await writeToken());
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body)).toMatchObject({ upstream: 'mcp-rw', path: '/mcp' });
+    expect(rw.seen.at(-1)!.headers['x-auth-username']).toBe('operator');
+    expect(ro.seen.length).toBe(before);
+  });
+
+  it('refuses a body over 1 MiB before it reaches the upstream', async (ctx) => {
+    needNginx(ctx);
+    const before = ro.seen.length;
+    const r = await edge(t, { method: 'POST', path: '/mcp', body: Buffer.alloc(1024 * 1024 + 10, 0x20), headers: { authorization: `Bearer ${await readToken()}`, 'content-type': 'application/json' } });
+    expect(r.status).toBe(413);
+    expect(ro.seen.length).toBe(before);
+  });
+
+  it('streams SSE events through unbuffered: the first event arrives while the stream is still open', async (ctx) => {
+    needNginx(ctx);
+    const token = await readToken();
+    const events: string[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      const req = httpsRequest({ host: '127.0.0.1', port: t.port, servername: t.servername, ca: t.ca, path: '/mcp', method: 'GET', agent: false, headers: { accept: 'text/event-stream', authorization: `Bearer ${token}` } }, (res) => {
+        expect(res.statusCode).toBe(200);
+        expect(res.headers['content-type']).toContain('text/event-stream');
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          events.push(chunk);
+          // Only after the client holds the first event may the upstream finish: buffering would deadlock here.
+          if (events.length === 1) ro.releaseStream();
+        });
+        res.on('end', resolve);
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    await done;
+    expect(events[0]).toContain('"first":true');
+    expect(events.join('')).toContain('"last":true');
+  });
+});
+
+describe('exposed paths', () => {
+  it.for([
+    '/admin/', '/admin/master/console/', '/realms/master/protocol/openid-connect/token', '/realms/master/',
+    '/mcp/../admin', '//admin', '/mcp/%2e%2e/admin', '/realms/mcp/../../admin', '/realms/mcp/protocol/openid-connect/%2e%2e/%2e%2e/%2e%2e/master/x',
+    '/mcp/admin/x', '/mcpx', '/mcp/', '/MCP', '/_verify', '/verify', '/healthz', '/realms/mcp/clients-registrations/openid-connect',
+    '/realms/mcp/account', '/metrics', '/health/ready', '/.well-known/openid-configuration/realms/master',
+    '/realms/mcp/protocol/openid-connect/../../../../admin/realms',
+  ])('answers %s with 404 (or 400) and never reaches Keycloak or an MCP server', async (path, ctx) => {
+    needNginx(ctx);
+    const seen = [ro.seen.length, rw.seen.length, kc.seen.length];
+    const r = await edge(t, { path, headers: { authorization: `Bearer ${await writeToken()}` } });
+    expect([400, 404]).toContain(r.status);
+    expect([ro.seen.length, rw.seen.length, kc.seen.length]).toEqual(seen);
+  });
+
+  it.for([
+    ['/realms/mcp', '/realms/mcp'],
+    ['/realms/mcp/.well-known/openid-configuration', '/realms/mcp/.well-known/openid-configuration'],
+    ['/realms/mcp/protocol/openid-connect/certs', '/realms/mcp/protocol/openid-connect/certs'],
+    ['/realms/mcp/login-actions/authenticate?session_code=x', '/realms/mcp/login-actions/authenticate?session_code=x'],
+    ['/resources/abc/login/theme.css', '/resources/abc/login/theme.css'],
+    ['/.well-known/oauth-authorization-server/realms/mcp', '/realms/mcp/.well-known/oauth-authorization-server'],
+    ['/.well-known/openid-configuration/realms/mcp', '/realms/mcp/.well-known/openid-configuration'],
+  ] as const)(
+    'passes the Keycloak login path %s through with the public host and https',
+    async ([path, upstreamPath], ctx) => {
+      needNginx(ctx);
+      const r = await edge(t, { path });
+      expect(r.status).toBe(200);
+      const got = kc.seen.at(-1)!;
+      expect(got.url).toBe(upstreamPath);
+      expect(got.headers.host).toBe('edge.test:8443');
+      expect(got.headers['x-forwarded-proto']).toBe('https');
+    },
+  );
+
+  it.for([
+    ['/.well-known/oauth-protected-resource', RO, 'mcp:read'],
+    ['/.well-known/oauth-protected-resource/mcp', RO, 'mcp:read'],
+    ['/.well-known/oauth-protected-resource/mcp/admin', RW, 'mcp:write'],
+  ] as const)('serves RFC 9728 metadata at %s', async ([path, resource, scope], ctx) => {
+    needNginx(ctx);
+    const r = await edge(t, { path });
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(r.body)).toEqual({
+      resource,
+      authorization_servers: [`${BASE}/realms/mcp`],
+      scopes_supported: [scope],
+      bearer_methods_supported: ['header'],
+      resource_name: expect.any(String),
+    });
+  });
+});
+
+describe('transport security', () => {
+  it('refuses TLS 1.1', async (ctx) => {
+    needNginx(ctx);
+    const r = await handshake(t, 'TLSv1', 'TLSv1.1');
+    // The server's alert, not a client that could not offer TLS 1.1 at all.
+    expect(r).toEqual({ ok: false, code: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION' });
+  });
+
+  it.for(['TLSv1.2', 'TLSv1.3'] as const)('accepts %s', async (v, ctx) => {
+    needNginx(ctx);
+    expect(await handshake(t, v, v)).toEqual({ ok: true, protocol: v });
+  });
+
+  it('sends HSTS and hides the nginx version', async (ctx) => {
+    needNginx(ctx);
+    for (const r of [await edge(t, { path: '/nope' }), await mcpPost('/mcp')]) {
+      expect(r.headers['strict-transport-security']).toMatch(/max-age=\d{8}/);
+      expect(r.headers['x-content-type-options']).toBe('nosniff');
+      expect(r.headers.server).toBe('nginx');
+    }
+  });
+
+  it('redirects plain HTTP to the https origin and serves nothing over it', async (ctx) => {
+    needNginx(ctx);
+    const r = await plain(P.http, '/mcp?x=1');
+    expect(r.status).toBe(301);
+    expect(r.headers.location).toBe(`${BASE}/mcp?x=1`);
+  });
+});
+
+describe('logs', () => {
+  it('never write a token: not the access log (query strings included), not the verifier audit log', async (ctx) => {
+    needNginx(ctx);
+    const token = await readToken();
+    await mcpPost(`/mcp?access_token=${token}`, token);
+    await mcpPost('/mcp', token);
+    const [, payload, signature] = token.split('.');
+    const audit = join(dir, 'verifier.audit.jsonl');
+    // The verifier writes its audit line before answering nginx; nginx logs once the response is sent.
+    await waitFor('audit lines', async () => readFileSync(audit, 'utf8').includes('"code":"query_token"'), { timeoutMs: 5_000, intervalMs: 50 });
+    await waitFor('access log', async () => readFileSync(join(dir, 'nginx/logs/access.log'), 'utf8').includes('"status":401'), { timeoutMs: 5_000, intervalMs: 50 });
+    for (const file of [audit, join(dir, 'nginx/logs/access.log'), join(dir, 'nginx/logs/error.log')]) {
+      const text = readFileSync(file, 'utf8');
+      expect(text).not.toContain(payload!);
+      expect(text).not.toContain(signature!);
+      expect(text).not.toContain('access_token');
+    }
+  });
+});
+
+describe('failure of the verifier', () => {
+  // Last in the file: it stops the verifier.
+  it('fails closed: with the verifier down the edge answers 5xx and nothing reaches the upstream', async (ctx) => {
+    needNginx(ctx);
+    const token = await readToken();
+    await verifier!.stop();
+    const before = ro.seen.length;
+    const r = await mcpPost('/mcp', token);
+    expect(r.status).toBeGreaterThanOrEqual(500);
+    expect(ro.seen.length).toBe(before);
+  });
+});

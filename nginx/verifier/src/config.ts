@@ -1,0 +1,30 @@
+/**
+ * The verifier's configuration: one schema, parsed once from the environment; a bad value stops the
+ * process with one line naming the field (exit 2) before any socket opens.
+ */
+import { z } from 'zod';
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+export const ConfigSchema = z.object({
+  VERIFIER_HOST: z.string().default('127.0.0.1').describe('listen address; loopback by default: only nginx asks'),
+  VERIFIER_PORT: z.coerce.number().int().min(1).max(65535).default(9191).describe('listen port'),
+  VERIFIER_ISSUER: httpUrl.describe('the public issuer, matched exactly (e.g. https://localhost:8443/realms/mcp)'),
+  VERIFIER_JWKS_URL: httpUrl.describe("internal URL of Keycloak's certs endpoint"),
+  VERIFIER_PUBLIC_BASE_URL: z.url({ protocol: /^https$/ }).transform((u) => u.replace(/\/+$/, '')).describe('the edge origin'),
+  VERIFIER_CA_FILE: z.string().min(1).optional().describe('CA bundle to trust an https JWKS endpoint'),
+  VERIFIER_AUDIT_LOG: z.string().min(1).default('stderr').describe('stderr or a file path'),
+  VERIFIER_CACHE_TTL_MS: z.coerce.number().int().min(0).max(30_000).default(30_000).describe('verified-token cache TTL; 0 disables'),
+  VERIFIER_JWKS_REFRESH_MS: z.coerce.number().int().min(1_000).default(30_000).describe('at most one unknown-kid JWKS refresh per interval'),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Parses the environment; on failure returns the one line to print (field and problem, never a value). */
+export function parseConfig(env: Record<string, string | undefined>): { ok: true; config: Config } | { ok: false; message: string } {
+  const r = ConfigSchema.safeParse(env);
+  if (r.success) return { ok: true, config: r.data };
+  const issue = r.error.issues[0];
+  const field = issue?.path.join('.') ?? 'config';
+  return { ok: false, message: `verifier: invalid configuration: ${field}: ${issue?.message ?? 'invalid'}` };
+}

@@ -1,0 +1,43 @@
+/**
+ * What each edge route demands of a verified token: the audience must contain the route's canonical
+ * resource URI (RFC 8707 §2, RFC 9728 §7.4 — a token for one resource is useless at another), plus the
+ * scope, and for writes the realm role, so neither a scope nor a role alone grants write access.
+ */
+import { Refusal } from '../errors.ts';
+import type { AccessToken } from './verify.ts';
+
+export type Route = 'ro' | 'rw';
+
+export interface RouteRule {
+  /** Path of the resource on the edge; the resource URI is base + path. */
+  path: '/mcp' | '/mcp/admin';
+  scope: string;
+  role: string | undefined;
+}
+
+export const ROUTES: Record<Route, RouteRule> = {
+  ro: { path: '/mcp', scope: 'mcp:read', role: undefined },
+  rw: { path: '/mcp/admin', scope: 'mcp:write', role: 'mcp-writer' },
+};
+
+export function isRoute(v: unknown): v is Route {
+  return v === 'ro' || v === 'rw';
+}
+
+export function scopesOf(t: AccessToken): string[] {
+  return typeof t.scope === 'string' ? t.scope.split(' ').filter(Boolean) : [];
+}
+
+function realmRoles(t: AccessToken): string[] {
+  const ra = (t as { realm_access?: { roles?: unknown } }).realm_access;
+  return Array.isArray(ra?.roles) ? ra.roles.filter((r): r is string => typeof r === 'string') : [];
+}
+
+/** Throws the refusal for the first unmet requirement of `route`. */
+export function checkRights(t: AccessToken, route: Route, publicBaseUrl: string): void {
+  const rule = ROUTES[route];
+  const aud = Array.isArray(t.aud) ? t.aud : t.aud === undefined ? [] : [t.aud];
+  if (!aud.includes(publicBaseUrl + rule.path)) throw new Refusal('wrong_audience');
+  if (!scopesOf(t).includes(rule.scope)) throw new Refusal('missing_scope');
+  if (rule.role !== undefined && !realmRoles(t).includes(rule.role)) throw new Refusal('missing_role');
+}

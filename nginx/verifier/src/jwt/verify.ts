@@ -1,0 +1,69 @@
+/**
+ * Access-token validation (RFC 9068 profile, as Keycloak issues them): signature by a key from the
+ * issuer's JWKS, asymmetric algorithms only, exact issuer, `exp` required, `nbf`/`iat` within the allowed
+ * clock skew, and an access token rather than an ID or refresh token. Audience and rights are per route
+ * (rights.ts), so a verified token can be cached once and checked against either route.
+ */
+import { jwtVerify, errors, decodeProtectedHeader, type JWTPayload } from 'jose';
+import { Refusal } from '../errors.ts';
+import type { JwksCache } from '../jwks/cache.ts';
+
+/** Asymmetric only: HS* would let anyone holding the public key forge tokens; `none` is no signature at all. */
+export const ALLOWED_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
+export const CLOCK_SKEW_S = 60;
+// RFC 9068 §2.1 `at+jwt`; Keycloak writes `JWT`. Media types compare case-insensitively (RFC 2045).
+const ACCEPTED_TYP = new Set(['jwt', 'at+jwt', 'application/at+jwt']);
+
+export interface VerifyOptions {
+  issuer: string;
+  keys: JwksCache;
+  /** Seconds since the epoch; injectable so tests freeze the clock. */
+  now?: () => number;
+}
+
+export type AccessToken = JWTPayload & { exp: number };
+
+export async function verifyAccessToken(token: string, o: VerifyOptions): Promise<AccessToken> {
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch {
+    throw new Refusal('malformed_token');
+  }
+  if (typeof header.alg !== 'string' || !(ALLOWED_ALGORITHMS as readonly string[]).includes(header.alg)) throw new Refusal('alg_not_allowed');
+  if (header.typ !== undefined && !ACCEPTED_TYP.has(String(header.typ).toLowerCase())) throw new Refusal('not_access_token');
+  const nowS = o.now?.() ?? Date.now() / 1000;
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, (h) => o.keys.getKey(h.kid, h.alg), {
+      issuer: o.issuer,
+      algorithms: [...ALLOWED_ALGORITHMS],
+      clockTolerance: CLOCK_SKEW_S,
+      requiredClaims: ['exp'],
+      currentDate: new Date(nowS * 1000),
+    }));
+  } catch (e) {
+    throw toRefusal(e);
+  }
+  // jose accepts an `iat` in the future; a token from the future means a skewed or forged issuer clock.
+  if (typeof payload.iat === 'number' && payload.iat > nowS + CLOCK_SKEW_S) throw new Refusal('not_yet_valid');
+  // Keycloak's own token type claim: ID tokens say "ID", refresh tokens "Refresh"; only "Bearer" is an access token.
+  if (payload.typ !== 'Bearer') throw new Refusal('not_access_token');
+  if (typeof payload.sub !== 'string' || payload.sub === '') throw new Refusal('missing_claim');
+  return payload as AccessToken;
+}
+
+function toRefusal(e: unknown): Refusal {
+  if (e instanceof Refusal) return e;
+  if (e instanceof errors.JWTExpired) return new Refusal('expired');
+  if (e instanceof errors.JWTClaimValidationFailed) {
+    if (e.claim === 'iss') return new Refusal('wrong_issuer');
+    if (e.claim === 'nbf') return new Refusal('not_yet_valid');
+    if (e.claim === 'exp' || e.reason === 'missing') return new Refusal('missing_claim');
+    return new Refusal('missing_claim');
+  }
+  if (e instanceof errors.JOSEAlgNotAllowed) return new Refusal('alg_not_allowed');
+  if (e instanceof errors.JWSSignatureVerificationFailed) return new Refusal('bad_signature');
+  if (e instanceof errors.JWSInvalid || e instanceof errors.JWTInvalid) return new Refusal('malformed_token');
+  return new Refusal('malformed_token');
+}

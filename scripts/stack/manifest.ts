@@ -1,0 +1,139 @@
+/**
+ * The stack manifest (docs/architecture.md "Stack manifest"): the one file through which tests, benchmarks
+ * and tools find a running stack. It holds secrets (client secrets, passwords, the admin URI), so it is
+ * written 0600 and atomically (a reader never sees half a file), and deleted when the stack stops.
+ */
+import { writeFileSync, renameSync, rmSync, readFileSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Database } from './database.ts';
+import type { Isolation } from './netns.ts';
+import { internalEndpoints, type Plan } from './plan.ts';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const STACK_DIR = resolve(ROOT, '.stack');
+export const MANIFEST_PATH = resolve(STACK_DIR, 'manifest.json');
+/** The supervisor's record for `npm stop`: its pid, every child pid and whether namespaces exist. */
+export const RUNNER_STATE_PATH = resolve(STACK_DIR, 'runner.json');
+
+export interface Endpoint {
+  name: string;
+  host: string;
+  port: number;
+}
+
+export interface StackManifest {
+  runtime: 'native' | 'compose';
+  isolation: Isolation;
+  caFile: string;
+  edgeUrl: string;
+  issuer: string;
+  resources: { readOnly: string; readWrite: string };
+  direct: { readOnly: string; readWrite: string; netns: string | null };
+  verifier: { url: string; netns: string | null };
+  clientNetns: string | null;
+  clientEdgeUrl: string;
+  /** Addresses of the back tiers as seen from the client namespace: each must refuse or drop a connect. */
+  internal: Endpoint[];
+  database: { uri: string; kind: string; name: string };
+  clients: {
+    service: { id: string; secret: string };
+    agent: { id: string; redirectUri: string };
+    exchange: { id: string; secret: string };
+  };
+  users: Record<'analyst' | 'operator', { username: string; password: string }>;
+  auditLog: { readOnly: string; readWrite: string; verifier: string };
+  logs: Record<string, string>;
+  proxySecretFile: string;
+  /** Where the generated secrets live (tests scan logs for every one of them). */
+  secretsDir: string;
+  /** The edge's address on the client's link: the next hop for a client that tries to route through it. */
+  edgeAddressForClient: string;
+  /** Native only: the pid of each tier's main process (tests pause the verifier to prove fail-closed). */
+  pids?: Record<string, number>;
+}
+
+export interface RunnerState {
+  supervisorPid: number;
+  pids: number[];
+  isolation: Isolation;
+  startedAt: string;
+}
+
+/** Writes `text` with mode 0600 via a temporary file and rename (no window with looser permissions). */
+export function writePrivateFile(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text, { mode: 0o600 });
+  renameSync(tmp, path);
+}
+
+export function writePrivateJson(path: string, data: unknown): void {
+  writePrivateFile(path, `${JSON.stringify(data, null, 2)}\n`);
+}
+
+export interface ManifestInputs {
+  plan: Plan;
+  edgeUrl: string;
+  issuer: string;
+  caFile: string;
+  db: Database;
+  logsDir: string;
+  secretsDir: string;
+  nginxPrefix: string;
+  pids: Record<string, number>;
+}
+
+/** The manifest of a native stack; secrets are read from the generated files, never invented here. */
+export function buildManifest(i: ManifestInputs): StackManifest {
+  const { plan, edgeUrl } = i;
+  const secret = (name: string) => readFileSync(resolve(i.secretsDir, name), 'utf8').trim();
+  const log = (name: string) => resolve(i.logsDir, name);
+  return {
+    runtime: 'native',
+    isolation: plan.isolation,
+    caFile: i.caFile,
+    edgeUrl,
+    issuer: i.issuer,
+    resources: { readOnly: `${edgeUrl}/mcp`, readWrite: `${edgeUrl}/mcp/admin` },
+    direct: { readOnly: `http://127.0.0.1:${plan.mcpRoPort}/mcp`, readWrite: `http://127.0.0.1:${plan.mcpRwPort}/mcp`, netns: plan.ns.edge },
+    verifier: { url: `http://127.0.0.1:${plan.verifierPort}`, netns: plan.ns.edge },
+    clientNetns: plan.ns.client,
+    clientEdgeUrl: edgeUrl,
+    internal: internalEndpoints(plan),
+    database: { uri: i.db.adminUri, kind: i.db.kind, name: i.db.dbName },
+    clients: {
+      service: { id: 'mcp-service-agent', secret: secret('service_agent_secret') },
+      agent: { id: 'mcp-agent', redirectUri: 'http://127.0.0.1:33418/callback' },
+      exchange: { id: 'mcp-exchanger', secret: secret('exchanger_secret') },
+    },
+    users: {
+      analyst: { username: 'analyst', password: secret('analyst_password') },
+      operator: { username: 'operator', password: secret('operator_password') },
+    },
+    auditLog: { readOnly: log('mcp-ro.audit.jsonl'), readWrite: log('mcp-rw.audit.jsonl'), verifier: log('verifier.audit.jsonl') },
+    logs: {
+      nginx: log('nginx.log'), nginxError: resolve(i.nginxPrefix, 'logs/error.log'), nginxAccess: log('nginx-access.log'),
+      keycloak: log('keycloak.log'), database: log('database.log'), verifier: log('verifier.log'), mcpRo: log('mcp-ro.log'), mcpRw: log('mcp-rw.log'),
+    },
+    proxySecretFile: resolve(i.secretsDir, 'proxy_secret'),
+    secretsDir: i.secretsDir,
+    edgeAddressForClient: plan.edge.publicHost,
+    pids: i.pids,
+  };
+}
+
+export function writeManifest(m: StackManifest, path = MANIFEST_PATH): void {
+  writePrivateJson(path, m);
+}
+
+export function readJson<T>(path: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export function removeFile(path: string): void {
+  rmSync(path, { force: true });
+}

@@ -1,0 +1,53 @@
+/**
+ * The closed set of error codes a tool call (or a refused HTTP request) can end with. Clients and the
+ * audit log switch on these; the message is for humans and is always redacted.
+ */
+export const ERROR_CODES = [
+  'READ_ONLY', // a create/update/delete tool on a read-only server
+  'FORBIDDEN_STAGE', // $out/$merge where writes are not allowed
+  'SERVER_SIDE_JS_DISABLED', // $where/$function/$accumulator/Code with disableServerSideJs
+  'INSUFFICIENT_SCOPE', // the asserted identity lacks mcp:write
+  'INVALID_ARGUMENT', // arguments failed the tool's schema
+  'INDEX_CHECK', // the query would scan the whole collection
+  'RESULT_TOO_LARGE', // a single document exceeds maxBytesPerQuery
+  'TIMEOUT', // maxTimeMS exceeded
+  'DB_ERROR', // any other database error
+  'DB_UNAUTHORIZED', // the database refused the operation (RBAC)
+  'TOOL_DISABLED', // disabledTools
+  'UNKNOWN_TOOL', // no such tool
+  'INTERNAL', // a bug; details stay in the server
+  // HTTP tier refusals
+  'HOST_NOT_ALLOWED',
+  'ORIGIN_NOT_ALLOWED',
+  'PROXY_AUTH_REQUIRED',
+  'TOKEN_NOT_ALLOWED',
+  'BODY_TOO_LARGE',
+  'SESSION_LIMIT',
+  'SESSION_NOT_FOUND',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class ToolError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'ToolError';
+    this.code = code;
+  }
+}
+
+const TIMEOUT_CODES = new Set([50, 262]); // MaxTimeMSExpired, ExceededTimeLimit
+const UNAUTHORIZED_CODES = new Set([13, 18]); // Unauthorized, AuthenticationFailed
+
+/** Maps anything thrown while serving a tool to a ToolError with a stable code. */
+export function toToolError(err: unknown): ToolError {
+  if (err instanceof ToolError) return err;
+  const e = err as { code?: unknown; codeName?: unknown; message?: unknown; name?: unknown };
+  const message = typeof e?.message === 'string' ? e.message : 'unexpected error';
+  if (typeof e?.code === 'number' && TIMEOUT_CODES.has(e.code)) return new ToolError('TIMEOUT', message);
+  if (e?.name === 'MongoOperationTimeoutError') return new ToolError('TIMEOUT', message);
+  if (typeof e?.code === 'number' && UNAUTHORIZED_CODES.has(e.code)) return new ToolError('DB_UNAUTHORIZED', message);
+  if (typeof e?.name === 'string' && e.name.startsWith('Mongo')) return new ToolError('DB_ERROR', message);
+  return new ToolError('INTERNAL', 'internal error');
+}

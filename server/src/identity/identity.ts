@@ -1,0 +1,50 @@
+import { userInfo } from 'node:os';
+import type { AuthInfo } from '@modelcontextprotocol/server';
+
+export const WRITE_SCOPE = 'mcp:write';
+export const READ_SCOPE = 'mcp:read';
+
+/** Who is calling: asserted by the edge (HTTP behind the proxy) or the local OS user (stdio). */
+export interface Identity {
+  subject: string;
+  username: string;
+  clientId: string;
+  scopes: string[];
+  requestId?: string;
+}
+
+/** The stdio caller is whoever launched the process; it holds every scope the server offers. */
+export function stdioIdentity(): Identity {
+  let name = 'unknown';
+  try {
+    name = userInfo().username;
+  } catch {
+    // no passwd entry (containers): keep 'unknown'
+  }
+  return { subject: 'stdio', username: name, clientId: 'stdio', scopes: [READ_SCOPE, WRITE_SCOPE] };
+}
+
+/** Lab mode without the proxy: nobody is asserted, so nobody may write. */
+export function anonymousIdentity(requestId?: string): Identity {
+  return { subject: 'anonymous', username: 'anonymous', clientId: 'unknown', scopes: [READ_SCOPE], ...(requestId ? { requestId } : {}) };
+}
+
+/**
+ * Identity travels to tool handlers as the SDK's AuthInfo. `token` stays empty on purpose: the access
+ * token never reaches this tier (nginx strips Authorization; we refuse requests that still carry it).
+ */
+export function toAuthInfo(id: Identity): AuthInfo {
+  return { token: '', clientId: id.clientId, scopes: id.scopes, extra: { subject: id.subject, username: id.username, requestId: id.requestId } };
+}
+
+export function fromAuthInfo(info: AuthInfo | undefined): Identity | undefined {
+  const extra = info?.extra;
+  if (!info || typeof extra?.subject !== 'string') return undefined;
+  return {
+    subject: extra.subject,
+    username: typeof extra.username === 'string' ? extra.username : '',
+    clientId: info.clientId,
+    scopes: info.scopes,
+    ...(typeof extra.requestId === 'string' ? { requestId: extra.requestId } : {}),
+  };
+}

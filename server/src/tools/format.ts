@@ -1,0 +1,53 @@
+import { BSON, type AbstractCursor, type Document } from 'mongodb';
+import { ToolError } from '../errors.ts';
+import type { Config } from '../config/schema.ts';
+import type { ToolOutput } from './tool.ts';
+
+const { EJSON } = BSON;
+
+export function toEjson(value: unknown): string {
+  return EJSON.stringify(value as Document, { relaxed: true });
+}
+
+/**
+ * Drains at most maxDocumentsPerQuery documents (and maxBytesPerQuery bytes of relaxed EJSON) from a
+ * cursor, closes it, and says so when the result was cut: an agent must never take a partial answer
+ * for the whole one.
+ */
+export async function collectDocuments(cursor: AbstractCursor<Document>, config: Config, requested?: number): Promise<ToolOutput> {
+  const maxDocs = Math.min(requested ?? config.maxDocumentsPerQuery, config.maxDocumentsPerQuery);
+  const parts: string[] = [];
+  let bytes = 2;
+  let cut: string | null = null;
+  try {
+    for await (const doc of cursor) {
+      if (parts.length >= maxDocs) {
+        cut = `maxDocumentsPerQuery=${maxDocs}`;
+        break;
+      }
+      const text = toEjson(doc);
+      const size = Buffer.byteLength(text) + 1;
+      if (bytes + size > config.maxBytesPerQuery) {
+        if (parts.length === 0) throw new ToolError('RESULT_TOO_LARGE', `one document exceeds maxBytesPerQuery=${config.maxBytesPerQuery}`);
+        cut = `maxBytesPerQuery=${config.maxBytesPerQuery}`;
+        break;
+      }
+      bytes += size;
+      parts.push(text);
+    }
+  } finally {
+    await cursor.close();
+  }
+  const body = `[${parts.join(',')}]`;
+  const head = cut
+    ? `Returned ${parts.length} documents; the result was TRUNCATED at ${cut}. Narrow the query or paginate.`
+    : `Returned ${parts.length} documents.`;
+  return { text: `${head}\n${body}`, documents: parts.length };
+}
+
+/** A single value (command result, count) as text, still under the byte cap. */
+export function formatValue(label: string, value: unknown, config: Config, documents: number | null = null): ToolOutput {
+  const text = `${label}\n${toEjson(value)}`;
+  if (Buffer.byteLength(text) > config.maxBytesPerQuery) throw new ToolError('RESULT_TOO_LARGE', `result exceeds maxBytesPerQuery=${config.maxBytesPerQuery}`);
+  return { text, documents };
+}

@@ -1,0 +1,79 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Config } from '../../config/schema.ts';
+import type { ErrorCode } from '../../errors.ts';
+import { anonymousIdentity, type Identity } from '../../identity/identity.ts';
+
+export interface Refusal {
+  status: number;
+  code: ErrorCode;
+  message: string;
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * Host allowlist against DNS rebinding (MCP spec, Streamable HTTP "Security Warning"): the bind
+ * address and loopback aliases at our port, plus configured public hosts (the edge's `Host`).
+ */
+export function allowedHosts(config: Config, port: number): Set<string> {
+  const hosts = [config.httpHost, '127.0.0.1', 'localhost', '[::1]'].map((h) => `${h.includes(':') && !h.startsWith('[') ? `[${h}]` : h}:${port}`.toLowerCase());
+  return new Set([...hosts, ...config.httpAllowedHosts.map((h) => h.toLowerCase())]);
+}
+
+export function checkHost(headers: IncomingHttpHeaders, allowed: Set<string>): Refusal | null {
+  const host = single(headers.host)?.toLowerCase();
+  if (host && allowed.has(host)) return null;
+  return { status: 403, code: 'HOST_NOT_ALLOWED', message: 'Host header not allowed' };
+}
+
+/** Browsers send Origin; non-browser agents do not. A present Origin must be allowlisted exactly. */
+export function checkOrigin(headers: IncomingHttpHeaders, config: Config): Refusal | null {
+  const origin = single(headers.origin);
+  if (origin === undefined || config.httpAllowedOrigins.includes(origin)) return null;
+  return { status: 403, code: 'ORIGIN_NOT_ALLOWED', message: 'Origin not allowed' };
+}
+
+/** Constant-time: both sides are hashed to equal length first, so neither length nor content leaks. */
+export function secretMatches(presented: string | undefined, secret: string): boolean {
+  if (presented === undefined) return false;
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(secret).digest();
+  return timingSafeEqual(a, b);
+}
+
+export function checkProxyAuth(headers: IncomingHttpHeaders, config: Config): Refusal | null {
+  if (config.proxySecret === '') return null;
+  if (secretMatches(single(headers['x-mcp-proxy-auth']), config.proxySecret)) return null;
+  return { status: 401, code: 'PROXY_AUTH_REQUIRED', message: 'requests must come through the authenticating proxy' };
+}
+
+/**
+ * The access token must never reach this tier (token passthrough is forbidden by the MCP
+ * authorization spec; nginx strips the header). A request still carrying one came around the edge.
+ */
+export function checkNoToken(headers: IncomingHttpHeaders): Refusal | null {
+  if (headers.authorization === undefined) return null;
+  return { status: 400, code: 'TOKEN_NOT_ALLOWED', message: 'Authorization header must not reach the MCP server' };
+}
+
+export function requestIdOf(headers: IncomingHttpHeaders): string | undefined {
+  const id = single(headers['x-request-id']);
+  return id && /^[\w.:-]{1,128}$/.test(id) ? id : undefined;
+}
+
+/** Identity headers are trusted only when the proxy secret was verified; otherwise nobody is asserted. */
+export function identityFrom(headers: IncomingHttpHeaders, config: Config): Identity {
+  const requestId = requestIdOf(headers);
+  if (config.proxySecret === '') return anonymousIdentity(requestId);
+  const h = (name: string) => (single(headers[name]) ?? '').slice(0, 256);
+  return {
+    subject: h('x-auth-subject') || 'unknown',
+    username: h('x-auth-username'),
+    clientId: h('x-auth-client-id') || 'unknown',
+    scopes: h('x-auth-scopes').split(' ').filter((s) => s.length > 0),
+    ...(requestId ? { requestId } : {}),
+  };
+}

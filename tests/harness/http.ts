@@ -1,0 +1,87 @@
+/**
+ * HTTP from the tests' point of view: the host namespace reaching the edge over TLS with the stack's
+ * private CA (never by turning verification off), and the client namespace probing what an outsider sees.
+ */
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { Agent, fetch as undiciFetch } from 'undici';
+import type { StackManifest } from './manifest.ts';
+import { run } from '../../scripts/stack/process.ts';
+
+const agents = new Map<string, Agent>();
+
+/** A fetch that trusts exactly the stack's CA. */
+export function fetchWithCa(caFile: string): typeof fetch {
+  let agent = agents.get(caFile);
+  if (!agent) {
+    agent = new Agent({ connect: { ca: readFileSync(caFile) } });
+    agents.set(caFile, agent);
+  }
+  const dispatcher = agent;
+  return ((input: string | URL | Request, init?: RequestInit) =>
+    undiciFetch(input as string, { ...(init as object), dispatcher } as never)) as unknown as typeof fetch;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/**
+ * A request with exactly the path and headers given — fetch normalises paths like `/mcp/../admin`
+ * and refuses some headers, which is what an attacker's raw client does not do.
+ */
+export function rawRequest(
+  m: StackManifest,
+  o: { method?: string; path: string; headers?: Record<string, string>; body?: string; tls?: { minVersion?: string; maxVersion?: string } },
+): Promise<RawResponse> {
+  const url = new URL(m.edgeUrl);
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        method: o.method ?? 'GET',
+        path: o.path,
+        headers: { host: url.host, ...o.headers },
+        ca: readFileSync(m.caFile),
+        minVersion: o.tls?.minVersion as never,
+        maxVersion: o.tls?.maxVersion as never,
+        agent: false,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    req.setTimeout(15_000, () => req.destroy(new Error('request timed out')));
+    req.end(o.body);
+  });
+}
+
+/** What a TCP connect from the client namespace to host:port does: 'open' or 'refused/unreachable'. */
+export async function probeFromClient(m: StackManifest, host: string, port: number): Promise<'open' | 'closed'> {
+  if (!m.clientNetns) throw new Error('no client namespace in this stack (loopback isolation)');
+  try {
+    // bash's /dev/tcp opens a plain TCP connection; timeout bounds a silently dropped SYN.
+    await run('timeout', ['3', 'bash', '-c', `exec 3<>/dev/tcp/${host}/${port}`], { netns: m.clientNetns });
+    return 'open';
+  } catch {
+    return 'closed';
+  }
+}
+
+/** curl from the client namespace (the outside world); returns the HTTP status or 0 when nothing answered. */
+export async function curlFromClient(m: StackManifest, url: string, extra: string[] = []): Promise<number> {
+  if (!m.clientNetns) throw new Error('no client namespace in this stack (loopback isolation)');
+  try {
+    const out = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--connect-timeout', '3', '--max-time', '10', '--cacert', m.caFile, ...extra, url], { netns: m.clientNetns });
+    return Number(out.trim()) || 0;
+  } catch {
+    return 0;
+  }
+}

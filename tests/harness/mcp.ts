@@ -1,0 +1,26 @@
+/** An MCP client session over Streamable HTTP, as an agent holds it: through the edge with a bearer token. */
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { StackManifest } from './manifest.ts';
+import { fetchWithCa } from './http.ts';
+
+export interface McpSession {
+  client: Client;
+  transport: StreamableHTTPClientTransport;
+  close(): Promise<void>;
+}
+
+export async function connectMcp(m: StackManifest, url: string, token: string | undefined, headers: Record<string, string> = {}): Promise<McpSession> {
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    fetch: fetchWithCa(m.caFile) as never,
+    requestInit: { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } },
+  });
+  const client = new Client({ name: 'security-suite', version: '1.0.0' });
+  await client.connect(transport);
+  return { client, transport, close: () => client.close() };
+}
+
+/** The text of a tool result's first content block. */
+export function resultText(r: unknown): string {
+  const c = (r as { content?: Array<{ type: string; text?: string }> }).content ?? [];
+  return c.map((b) => b.text ?? '').join('\n');
+}

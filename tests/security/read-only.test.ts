@@ -1,0 +1,126 @@
+/**
+ * Read-only enforcement, attacked through the edge with a reader's token (client credentials, the
+ * service agent): what a misbehaving agent can see and do on the read-only route.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MongoClient } from 'mongodb';
+import { serviceAgentToken } from '../harness/tokens.ts';
+import { connectMcp, resultText, type McpSession } from '../harness/mcp.ts';
+import { recordProof } from '../harness/proof.ts';
+
+const m = inject('manifest');
+const db = m.database.name;
+const WRITE_TOOLS: Record<string, Record<string, unknown>> = {
+  'insert-many': { database: db, collection: 'orders', documents: [{ injected: true }] },
+  'create-index': { database: db, collection: 'orders', keys: { injected: 1 }, name: 'injected_1' },
+  'create-collection': { database: db, collection: 'injected' },
+  'update-many': { database: db, collection: 'orders', filter: {}, update: { $set: { injected: true } } },
+  'rename-collection': { database: db, collection: 'orders', newName: 'stolen' },
+  'delete-many': { database: db, collection: 'orders', filter: {} },
+  'drop-collection': { database: db, collection: 'orders' },
+  'drop-database': { database: db },
+  'drop-index': { database: db, collection: 'orders', indexName: '_id_' },
+};
+
+describe('read-only enforcement through the edge', () => {
+  let mcp: McpSession;
+  let admin: MongoClient;
+  let before: { orders: number; collections: string[] };
+
+  const snapshot = async () => ({
+    orders: await admin.db(db).collection('orders').countDocuments(),
+    collections: (await admin.db(db).listCollections().toArray()).map((c) => c.name).sort(),
+  });
+
+  beforeAll(async () => {
+    const t = await serviceAgentToken(m);
+    mcp = await connectMcp(m, m.resources.readOnly, t.access_token);
+    admin = new MongoClient(m.database.uri);
+    await admin.connect();
+    before = await snapshot();
+  });
+  afterAll(async () => {
+    await mcp?.close();
+    await admin?.close();
+  });
+
+  it('lists no write tool to a reader', async (ctx) => {
+    const { tools } = await mcp.client.listTools();
+    const names = tools.map((t) => t.name);
+    expect(names).toContain('find');
+    for (const w of Object.keys(WRITE_TOOLS)) expect(names).not.toContain(w);
+    expect(tools.every((t) => t.annotations?.readOnlyHint === true)).toBe(true);
+    recordProof(ctx, { attack: 'reader lists tools', expected: 'no create/update/delete tool', observed: `${names.length} read tools` });
+  });
+
+  it.each(Object.entries(WRITE_TOOLS))('refuses the write tool %s called by name and changes nothing', async (tool, args) => {
+    const r = await mcp.client.callTool({ name: tool, arguments: args });
+    expect(r.isError).toBe(true);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  const forbiddenPipelines: Array<[string, unknown[]]> = [
+    ['$out top-level', [{ $match: {} }, { $out: 'stolen' }]],
+    ['$merge top-level', [{ $merge: { into: 'stolen' } }]],
+    ['$out inside $facet', [{ $facet: { a: [{ $out: 'stolen' }] } }]],
+    ['$merge inside a $lookup pipeline', [{ $lookup: { from: 'customers', pipeline: [{ $merge: { into: 'stolen' } }], as: 'x' } }]],
+    ['$out inside a $unionWith pipeline', [{ $unionWith: { coll: 'customers', pipeline: [{ $out: 'stolen' }] } }]],
+    ['$function in $addFields', [{ $addFields: { x: { $function: { body: 'function(){return 1}', args: [], lang: 'js' } } } }]],
+    ['$accumulator in $group', [{ $group: { _id: null, x: { $accumulator: { init: 'function(){}', accumulate: 'function(){}', accumulateArgs: [], merge: 'function(){}', lang: 'js' } } } }]],
+    ['$where in $match', [{ $match: { $where: 'sleep(10000) || true' } }]],
+  ];
+
+  it.each(forbiddenPipelines)('refuses an aggregation with %s and writes nothing', async (what, pipeline) => {
+    const r = await mcp.client.callTool({ name: 'aggregate', arguments: { database: db, collection: 'orders', pipeline } });
+    expect(r.isError, `${what}: ${resultText(r)}`).toBe(true);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('refuses $out smuggled through explain', async () => {
+    const r = await mcp.client.callTool({
+      name: 'explain',
+      arguments: { database: db, collection: 'orders', method: [{ name: 'aggregate', arguments: { pipeline: [{ $out: 'stolen' }] } }] },
+    });
+    expect(r.isError).toBe(true);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('refuses $where in a find filter', async () => {
+    const r = await mcp.client.callTool({ name: 'find', arguments: { database: db, collection: 'orders', filter: { $where: 'true' } } });
+    expect(r.isError).toBe(true);
+  });
+
+  it('caps the documents a find returns at the configured maximum', async () => {
+    const r = await mcp.client.callTool({ name: 'find', arguments: { database: db, collection: 'orders', filter: {}, limit: 100_000 } });
+    expect(r.isError).toBeFalsy();
+    const text = resultText(r);
+    const docs = (text.match(/"_id"/g) ?? []).length;
+    expect(docs).toBeGreaterThan(0);
+    expect(docs).toBeLessThanOrEqual(100);
+  });
+
+  it('answers reads with real data', async () => {
+    const r = await mcp.client.callTool({ name: 'count', arguments: { database: db, collection: 'orders', query: {} } });
+    expect(r.isError).toBeFalsy();
+    expect(resultText(r)).toContain(String(before.orders));
+  });
+});
+
+describe('read-only enforcement by the database itself', () => {
+  it('refuses a write from the reader database user even when the MCP layer is bypassed', async (ctx) => {
+    if (m.database.kind !== 'mongod') return ctx.skip('FerretDB has no roles: the reader user could write; runs where mongod exists (compose, or mongod on PATH)');
+    const { readFile } = await import('node:fs/promises');
+    const password = (await readFile(`${m.secretsDir}/db_reader_password`, 'utf8')).trim();
+    const uri = new URL(m.database.uri);
+    uri.username = 'mcp_reader';
+    uri.password = encodeURIComponent(password);
+    uri.searchParams.set('authSource', 'admin');
+    const reader = new MongoClient(uri.toString());
+    try {
+      await expect(reader.db(db).collection('orders').insertOne({ injected: true })).rejects.toThrow(/not authorized|Unauthorized/i);
+      recordProof(ctx, { attack: 'reader DB user inserts directly', expected: 'MongoDB refuses (RBAC)', observed: 'not authorized' });
+    } finally {
+      await reader.close();
+    }
+  });
+});
