@@ -3,7 +3,8 @@
  * Parsed once by one schema; a bad value stops the program with one line naming the field (exit 2).
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+// 'zod/v4': the v4 API whichever major is hoisted to the root (the root may hold zod 3 for another package).
+import { z } from 'zod/v4';
 
 const file = (what: string) => z.string({ error: `${what} is required` }).min(1, `${what} is required`);
 

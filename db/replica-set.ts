@@ -12,7 +12,9 @@ export interface ReplicaSetSpec {
 type Log = (line: string) => void;
 
 /** The first member gets the highest priority so the primary is predictable (init, health checks). */
-export async function ensureReplicaSet(client: MongoClient, rs: ReplicaSetSpec, log: Log): Promise<'initiated' | 'unchanged'> {
+export async function ensureReplicaSet(
+  client: MongoClient, rs: ReplicaSetSpec, log: Log, timeoutMs = 120_000,
+): Promise<'initiated' | 'unchanged'> {
   const admin = client.db('admin');
   const hello = await admin.command({ hello: 1 });
   if (hello.setName) {
@@ -23,14 +25,21 @@ export async function ensureReplicaSet(client: MongoClient, rs: ReplicaSetSpec, 
     _id: rs.name,
     members: rs.members.map((host, i) => ({ _id: i, host, priority: i === 0 ? 2 : 1 })),
   };
-  try {
-    await admin.command({ replSetInitiate: config });
-    log(`initiated replica set ${rs.name} with ${rs.members.length} member(s)`);
-    return 'initiated';
-  } catch (err) {
-    // 23 AlreadyInitialized: another init run won the race; that is the state we want.
-    if ((err as { code?: number }).code === 23) return 'unchanged';
-    throw err;
+  // In compose the other members may still be starting: replSetInitiate's quorum check then fails
+  // (NodeNotFound and friends), so retry until they answer.
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.command({ replSetInitiate: config });
+      log(`initiated replica set ${rs.name} with ${rs.members.length} member(s)`);
+      return 'initiated';
+    } catch (err) {
+      const e = err as { code?: number; message?: string };
+      if (e.code === 23) return 'unchanged'; // AlreadyInitialized: another run won the race
+      if (Date.now() > deadline) throw err;
+      if (attempt === 1) log(`replica set not initiated yet (${e.message ?? 'error'}); retrying`);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
   }
 }
 

@@ -114,6 +114,17 @@ describe('authentication at the edge', () => {
     expect(ro.seen.length).toBe(before);
   });
 
+  it('refuses a foreign Host (DNS rebinding) and a foreign Origin with 403 before any token check', async (ctx) => {
+    needNginx(ctx);
+    const before = ro.seen.length;
+    const token = await readToken();
+    const host = await mcpPost('/mcp', token, { host: 'evil.example' });
+    expect(host.status).toBe(403);
+    const origin = await mcpPost('/mcp', token, { origin: 'https://evil.example' });
+    expect(origin.status).toBe(403);
+    expect(ro.seen.length).toBe(before);
+  });
+
   it('answers insufficient scope with 403 and keeps the WWW-Authenticate challenge', async (ctx) => {
     needNginx(ctx);
     const r = await mcpPost('/mcp/admin', await readerWithBothAudiences());
@@ -198,7 +209,7 @@ describe('what reaches the MCP servers', () => {
     const token = await readToken();
     const events: string[] = [];
     const done = new Promise<void>((resolve, reject) => {
-      const req = httpsRequest({ host: '127.0.0.1', port: t.port, servername: t.servername, ca: t.ca, path: '/mcp', method: 'GET', agent: false, headers: { accept: 'text/event-stream', authorization: `Bearer ${token}` } }, (res) => {
+      const req = httpsRequest({ host: '127.0.0.1', port: t.port, servername: t.servername, ca: t.ca, path: '/mcp', method: 'GET', agent: false, headers: { host: 'edge.test:8443', accept: 'text/event-stream', authorization: `Bearer ${token}` } }, (res) => {
         expect(res.statusCode).toBe(200);
         expect(res.headers['content-type']).toContain('text/event-stream');
         res.setEncoding('utf8');

@@ -39,6 +39,11 @@ export interface KeycloakOptions {
   /** The edge origin, e.g. `https://10.88.1.2:8443`: the issuer and the resource URIs derive from it. */
   publicBaseUrl: string;
   secrets: KeycloakSecrets;
+  /**
+   * Addresses (or CIDRs) whose X-Forwarded-* headers Keycloak believes, e.g. the edge's. Unset: any peer
+   * that can reach the HTTP port, which the topology limits to the edge (netns link / internal network).
+   */
+  trustedProxies?: string[];
   netns?: string | null;
   logFile: string;
   timeoutMs?: number;
@@ -119,6 +124,7 @@ export async function startKeycloak(o: KeycloakOptions): Promise<Keycloak> {
     KC_HTTP_HOST: host,
     KC_HTTP_PORT: String(o.port),
     KC_HTTP_MANAGEMENT_PORT: String(o.mgmtPort),
+    ...(o.trustedProxies?.length ? { KC_PROXY_TRUSTED_ADDRESSES: o.trustedProxies.join(',') } : {}),
     KC_BOOTSTRAP_ADMIN_USERNAME: 'admin',
     KC_BOOTSTRAP_ADMIN_PASSWORD: o.secrets.adminPassword,
     ...realmEnv(o.publicBaseUrl, o.secrets),

@@ -34,7 +34,7 @@ describe('compose.yaml ⇄ the tiers\' configuration schemas', () => {
   it('fills every ${PLACEHOLDER} of keycloak/realm-mcp.json from keycloak\'s environment or its entrypoint', () => {
     const placeholders = [...new Set([...rawText('keycloak/realm-mcp.json').matchAll(/\$\{([A-Z][A-Z0-9_]*)(?::[^}]*)?\}/g)].map((m) => m[1] ?? ''))];
     const kc = compose.services.keycloak ?? {};
-    const exported = [...JSON.stringify(kc.entrypoint ?? '').matchAll(/\b([A-Z][A-Z0-9_]*)="\$\$\(</g)].map((m) => m[1]);
+    const exported = [...[kc.entrypoint ?? []].flat().join('\n').matchAll(/\b([A-Z][A-Z0-9_]*)="\$\$\(</g)].map((m) => m[1]);
     expect(placeholders.length).toBeGreaterThan(0);
     expect(placeholders.filter((p) => !(p in env('keycloak')) && !exported.includes(p))).toEqual([]);
   });

@@ -282,4 +282,13 @@ describe('Keycloak realm mcp (real Keycloak 26.7.3)', () => {
     expect((await post('logout', { client_id: 'mcp-agent', refresh_token: r3.refresh_token })).status).toBe(204);
     expect((await refresh(r3.refresh_token)).body.error).toBe('invalid_grant');
   });
+
+  // Last: it locks the analyst out for the rest of this Keycloak's life.
+  it('locks a user out after 5 wrong passwords, so the right one no longer logs him in', async (ctx) => {
+    needKc(ctx);
+    const pkce = { scope: 'openid mcp:read', code_challenge: await calculatePKCECodeChallenge(randomPKCECodeVerifier()), code_challenge_method: 'S256' };
+    for (let i = 0; i < 5; i++) await expect(login('analyst', secret(), pkce)).rejects.toThrow(/HTTP 200/);
+    await expect(login('analyst', secrets.analystPassword, pkce)).rejects.toThrow(/HTTP 200/);
+    await expect(userTokens('operator', 'mcp:read')).resolves.toHaveProperty('access_token'); // others unaffected
+  });
 });

@@ -150,9 +150,14 @@ describe('invalid tokens', () => {
   });
 
   it('refuses a token for another resource (audience)', async () => {
-    await invalid(await sign(realm, claims({ aud: [RW], scope: 'mcp:read mcp:write' })));
     await invalid(await sign(realm, claims({ aud: 'account' })));
     expect(v.audit.at(-1)).toContain('"code":"wrong_audience"');
+  });
+
+  it('refuses a token for the sibling MCP resource with insufficient_scope, so the agent can step up', async () => {
+    const r = await v.ask(fromEdge('ro', await sign(realm, claims({ aud: [RW], scope: 'mcp:read mcp:write' }))));
+    expect(r.status).toBe(403);
+    expect(challengeOf(r)).toContain('error="insufficient_scope"');
   });
 
   it('refuses a token from another issuer', async () => {

@@ -37,7 +37,13 @@ function realmRoles(t: AccessToken): string[] {
 export function checkRights(t: AccessToken, route: Route, publicBaseUrl: string): void {
   const rule = ROUTES[route];
   const aud = Array.isArray(t.aud) ? t.aud : t.aud === undefined ? [] : [t.aud];
-  if (!aud.includes(publicBaseUrl + rule.path)) throw new Refusal('wrong_audience');
+  if (!aud.includes(publicBaseUrl + rule.path)) {
+    // A token for the sibling resource of this same edge is genuine but lacks this resource's rights:
+    // answer 403 insufficient_scope (RFC 6750 §3.1) so an agent can step up with the right scope.
+    // A token for anything else is not meant for us at all: 401 invalid_token.
+    const sibling = Object.values(ROUTES).some((r) => r !== rule && aud.includes(publicBaseUrl + r.path));
+    throw new Refusal(sibling ? 'missing_scope' : 'wrong_audience');
+  }
   if (!scopesOf(t).includes(rule.scope)) throw new Refusal('missing_scope');
   if (rule.role !== undefined && !realmRoles(t).includes(rule.role)) throw new Refusal('missing_role');
 }
