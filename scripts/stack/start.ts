@@ -24,7 +24,10 @@ async function supervise(report: (r: Report) => void): Promise<void> {
   }
   const memory = groupMemoryMiB(stack.services.map((s) => ({ name: s.name, pid: s.pid })));
   report({ ok: true, text: summary(stack.manifest, stack.timings.total ?? 0, memory) });
+  let stopping = false;
   const shutdown = async (why: string, code: number) => {
+    if (stopping) return; // tiers exiting because we stop them are not failures
+    stopping = true;
     process.stderr.write(`[stack] ${why}: stopping\n`);
     await stack.stop();
     process.stderr.write('[stack] stopped\n');

@@ -6,11 +6,8 @@
 import { join } from 'node:path';
 import { MANIFEST_PATH, RUNNER_STATE_PATH, STACK_DIR, readJson, removeFile, type RunnerState } from './manifest.ts';
 import { listOurNamespaces, teardownNetns } from './netns.ts';
+import { alive, killRecordedGroups } from './leftovers.ts';
 import { waitFor } from './process.ts';
-
-const alive = (pid: number) => {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-};
 
 const state = readJson<RunnerState>(RUNNER_STATE_PATH);
 if (state && alive(state.supervisorPid)) {
@@ -24,13 +21,10 @@ if (state && alive(state.supervisorPid)) {
   process.stderr.write('[stop] no running supervisor; cleaning up leftovers\n');
 }
 // Fallback for a supervisor that crashed or was killed: its children live on in their own groups.
-for (const pid of state?.pids ?? []) {
-  try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
-}
+const procs = await killRecordedGroups(state?.pids ?? []);
 if (process.getuid?.() === 0) await teardownNetns();
 for (const f of [MANIFEST_PATH, RUNNER_STATE_PATH, join(STACK_DIR, 'secrets/mcp_ro_uri'), join(STACK_DIR, 'secrets/mcp_rw_uri')]) removeFile(f);
 const left = process.getuid?.() === 0 ? await listOurNamespaces() : [];
-const procs = (state?.pids ?? []).filter(alive);
 if (left.length || procs.length) {
   process.stderr.write(`[stop] left behind: namespaces [${left.join(', ')}], pids [${procs.join(', ')}]\n`);
   process.exit(1);

@@ -3,7 +3,8 @@
  * challenge and the RFC 9728 metadata, get a token for this resource (RFC 8707 `resource`), and work.
  */
 import { describe, expect, inject, it } from 'vitest';
-import { Client, ClientCredentialsProvider, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport, type OAuthClientProvider, type OAuthTokens } from '@modelcontextprotocol/client';
+import { formLogin } from '../harness/tokens.ts';
 import { fetchWithCa } from '../harness/http.ts';
 import { recordProof } from '../harness/proof.ts';
 
@@ -21,28 +22,71 @@ describe('discovery from the challenge', () => {
     }
   });
 
-  it("lets the official SDK client discover Keycloak from the 401 and call a tool", async (ctx) => {
+  it('lets the official SDK client discover Keycloak from the 401, log a user in with PKCE and the resource parameter, and call a tool', async (ctx) => {
     const seen: string[] = [];
     const base = fetchWithCa(m.caFile);
     const spy = (async (input: string | URL | Request, init?: RequestInit) => {
-      const url = String(input instanceof Request ? input.url : input);
-      if (init?.body instanceof URLSearchParams || typeof init?.body === 'string') {
-        const body = String(init.body);
-        if (body.includes('grant_type=')) seen.push(body);
-      }
-      seen.push(url);
+      seen.push(String(input instanceof Request ? input.url : input));
+      if (init?.body !== undefined) seen.push(String(init.body));
       return base(input, init);
     }) as typeof fetch;
-    const provider = new ClientCredentialsProvider({ clientId: m.clients.service.id, clientSecret: m.clients.service.secret, expectedIssuer: m.issuer } as never);
-    const transport = new StreamableHTTPClientTransport(new URL(m.resources.readOnly), { authProvider: provider, fetch: spy as never });
-    const client = new Client({ name: 'discovering-agent', version: '1.0.0' });
-    await client.connect(transport);
+    const provider = new AgentProvider(m.clients.agent.id, m.clients.agent.redirectUri);
+    const connect = async () => {
+      const transport = new StreamableHTTPClientTransport(new URL(m.resources.readOnly), { authProvider: provider, fetch: spy as never });
+      const client = new Client({ name: 'discovering-agent', version: '1.0.0' });
+      await client.connect(transport);
+      return { client, transport };
+    };
+    // First contact: no token, so the SDK reads the challenge, the RFC 9728 metadata and Keycloak's
+    // metadata, then asks us to send the user to the authorization URL.
+    const first = await connect().catch((e: Error) => e);
+    expect(first).toBeInstanceOf(Error);
+    const authUrl = provider.authorizationUrl!;
+    expect(authUrl.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(authUrl.searchParams.get('resource')).toBe(m.resources.readOnly);
+    const callback = new URL(await formLogin(m, authUrl, m.users.analyst.username, m.users.analyst.password));
+    const t = new StreamableHTTPClientTransport(new URL(m.resources.readOnly), { authProvider: provider, fetch: spy as never });
+    await t.finishAuth(callback.searchParams);
+    const { client } = await connect();
     const r = await client.callTool({ name: 'list-collections', arguments: { database: m.database.name } });
     await client.close();
     expect(r.isError).toBeFalsy();
     expect(seen.some((u) => u.includes('/.well-known/oauth-protected-resource'))).toBe(true);
-    const tokenRequest = seen.find((s) => s.includes('grant_type=client_credentials'));
-    expect(tokenRequest).toContain(`resource=${encodeURIComponent(m.resources.readOnly)}`);
-    recordProof(ctx, { attack: 'agent knows only the MCP URL', expected: 'discovers AS via RFC 9728, token with resource, tool works', observed: 'tool call succeeded' });
+    expect(seen.find((s) => s.includes('grant_type=authorization_code'))).toContain(`resource=${encodeURIComponent(m.resources.readOnly)}`);
+    recordProof(ctx, { attack: 'agent knows only the MCP URL', expected: 'discovers Keycloak via RFC 9728, PKCE + resource, tool works', observed: 'tool call succeeded' });
   });
 });
+
+/** The public agent client as an MCP host would implement it: tokens in memory, the user's browser elsewhere. */
+class AgentProvider implements OAuthClientProvider {
+  authorizationUrl: URL | undefined;
+  private verifier = '';
+  private stored: OAuthTokens | undefined;
+  private readonly clientId: string;
+  readonly redirectUrl: string;
+  constructor(clientId: string, redirectUrl: string) {
+    this.clientId = clientId;
+    this.redirectUrl = redirectUrl;
+  }
+  get clientMetadata() {
+    return { redirect_uris: [this.redirectUrl], client_name: 'discovering-agent', token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] };
+  }
+  clientInformation() {
+    return { client_id: this.clientId };
+  }
+  tokens() {
+    return this.stored;
+  }
+  saveTokens(t: OAuthTokens) {
+    this.stored = t;
+  }
+  redirectToAuthorization(url: URL) {
+    this.authorizationUrl = url;
+  }
+  saveCodeVerifier(v: string) {
+    this.verifier = v;
+  }
+  codeVerifier() {
+    return this.verifier;
+  }
+}

@@ -84,13 +84,16 @@ describe('authorization code + PKCE (user-facing agent)', () => {
 
 describe('token exchange (RFC 8693)', () => {
   it("down-scopes a user's token to mcp:read, which works only on the read route", async (ctx) => {
-    const user = await userToken(m, 'operator', 'mcp:read mcp:write');
-    const x = await exchange(m, user.access_token, { scope: 'mcp:read', audience: m.clients.exchange.id });
+    // The user's token must name the exchanger in its audience (optional scope mcp:exchange): Keycloak
+    // exchanges only tokens meant for the requesting client.
+    const user = await userToken(m, 'operator', 'mcp:read mcp:write mcp:exchange');
+    const x = await exchange(m, user.access_token, { scope: 'mcp:read', audience: m.resources.readOnly });
     const c = claims(x.access_token);
     expect(String(c.scope)).toMatch(/mcp:read/);
     expect(String(c.scope)).not.toMatch(/mcp:write/);
     expect((await knock(ro, bearer(x.access_token))).status).toBe(200);
     expect((await knock(rw, bearer(x.access_token))).status).toBe(403);
+    expect(c.sub).toBe(claims(user.access_token).sub);
     recordProof(ctx, { attack: "exchanged operator token on /mcp/admin", expected: '403 (down-scoped to mcp:read)', observed: '403' });
   });
 });

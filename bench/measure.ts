@@ -1,0 +1,58 @@
+/**
+ * The measurement schedule. Paths are interleaved round-robin within each round (and the starting path and
+ * operation rotate between rounds), so a slow minute on this shared machine smears across every path
+ * instead of landing on one. Only one phase runs at a time: paths never compete with each other for CPU.
+ */
+import type { BenchOptions } from './options.ts';
+import { OPERATIONS, type Operation } from './operations.ts';
+import type { BenchPath, PathId } from './paths.ts';
+import { emptySamples, merge, type Samples } from './stats.ts';
+import type { WorkerHandle } from './worker-client.ts';
+
+export const cellKey = (path: PathId, op: Operation, concurrency: number) => `${path}|${op}|${concurrency}`;
+
+export interface Measurement {
+  cells: Map<string, Samples>;
+  /** Paths that could not be measured (or stopped part-way), with the reason. */
+  failures: Map<PathId, string>;
+  roundsCompleted: number;
+  elapsedMs: number;
+}
+
+const rotate = <T>(list: readonly T[], by: number): T[] => list.map((_, i) => list[(i + by) % list.length]!);
+
+export async function measure(paths: BenchPath[], workers: Map<PathId, WorkerHandle>, o: BenchOptions, log: (s: string) => void): Promise<Measurement> {
+  const cells = new Map<string, Samples>();
+  const failures = new Map<PathId, string>();
+  const start = Date.now();
+  const deadline = start + o.measureBudgetMs;
+  const warmup = { durationMs: o.warmupMs, maxCalls: o.maxCallsPerPhase };
+  const phase = { durationMs: o.phaseMs, maxCalls: o.maxCallsPerPhase };
+  let roundsCompleted = 0;
+  for (let round = 0; round < o.rounds && Date.now() < deadline; round++) {
+    for (const p of rotate(paths, round)) {
+      const w = workers.get(p.id);
+      if (!w || failures.has(p.id)) continue;
+      try {
+        for (const c of o.concurrencies) {
+          if (Date.now() >= deadline) break;
+          await w.send({ cmd: 'open', concurrency: c });
+          for (const op of rotate(OPERATIONS, round)) {
+            const s = await w.send({ cmd: 'run', op, warmup, measure: phase }, 60_000 + o.phaseMs * 4);
+            const key = cellKey(p.id, op, c);
+            if (!cells.has(key)) cells.set(key, emptySamples());
+            merge(cells.get(key)!, s);
+          }
+          await w.send({ cmd: 'close' });
+        }
+      } catch (e) {
+        failures.set(p.id, (e as Error).message);
+        log(`  ${p.id}: stopped: ${(e as Error).message}`);
+        continue;
+      }
+      log(`  round ${round + 1}/${o.rounds}: ${p.id} done (${Math.round((Date.now() - start) / 1000)} s)`);
+    }
+    if (Date.now() < deadline) roundsCompleted = round + 1;
+  }
+  return { cells, failures, roundsCompleted, elapsedMs: Date.now() - start };
+}

@@ -1,0 +1,47 @@
+/**
+ * The operations measured on every path (GitHub issue #7), on the sample dataset's `shop.orders`:
+ * a filtered find with limit 10, a $match/$group aggregation, and list-collections. The MCP arguments are
+ * the same for our server and the official one (both use the official tool names and argument shapes);
+ * the driver variant is what the tools do underneath, and is the floor.
+ */
+import type { Db } from 'mongodb';
+
+export const OPERATIONS = ['find', 'aggregate', 'list-collections'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+export const COLLECTION = 'orders';
+const FILTER = { status: 'shipped' };
+const PIPELINE = [
+  { $match: { status: 'shipped' } },
+  { $group: { _id: '$currency', orders: { $sum: 1 }, total: { $sum: '$total' } } },
+];
+
+function toolArgs(op: Operation, database: string): Record<string, unknown> {
+  switch (op) {
+    case 'find':
+      return { database, collection: COLLECTION, filter: FILTER, limit: 10 };
+    case 'aggregate':
+      return { database, collection: COLLECTION, pipeline: PIPELINE };
+    case 'list-collections':
+      return { database };
+  }
+}
+
+export function toolCall(op: Operation, database: string, extra: Record<string, string> = {}): { name: string; arguments: Record<string, unknown> } {
+  return { name: op, arguments: { ...toolArgs(op, database), ...extra } };
+}
+
+/** The same work through the driver; results are fully read, as a tool must read them to answer. */
+export async function driverCall(op: Operation, db: Db): Promise<void> {
+  switch (op) {
+    case 'find':
+      await db.collection(COLLECTION).find(FILTER).limit(10).toArray();
+      return;
+    case 'aggregate':
+      await db.collection(COLLECTION).aggregate(PIPELINE).toArray();
+      return;
+    case 'list-collections':
+      await db.listCollections({}, { nameOnly: true }).toArray();
+      return;
+  }
+}

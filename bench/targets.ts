@@ -1,0 +1,118 @@
+/**
+ * The worker's side of each path: how to open `concurrency` clients and what one call is. HTTP paths open
+ * one MCP session per client (that is what concurrent agents are); a stdio server is one session by nature,
+ * so its concurrent clients are concurrent in-flight requests on that session; the driver shares one pool.
+ */
+import { openSync, readFileSync } from 'node:fs';
+import { MongoClient } from 'mongodb';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { readManifest, type StackManifest } from '../tests/harness/manifest.ts';
+import { connectMcp, resultText, type McpSession } from '../tests/harness/mcp.ts';
+import { serviceAgentToken } from '../tests/harness/tokens.ts';
+import type { Call } from './load.ts';
+import { driverCall, toolCall, type Operation } from './operations.ts';
+import type { PathSpec } from './protocol.ts';
+
+export interface Target {
+  open(concurrency: number): Promise<void>;
+  callers(op: Operation): Call[];
+  /** The first call's result text, so a run can show that every path answers with real data. */
+  probe(op: Operation): Promise<string>;
+  close(): Promise<void>;
+  pids(): number[];
+  dispose(): Promise<void>;
+}
+
+async function callTool(client: Client, op: Operation, database: string, extra?: Record<string, string>): Promise<string> {
+  const r = await client.callTool(toolCall(op, database, extra));
+  const text = resultText(r);
+  if (r.isError) throw new Error(`tool error: ${text}`);
+  return text;
+}
+
+function driverTarget(m: StackManifest): Target {
+  const client = new MongoClient(m.database.uri, { maxPoolSize: 128 });
+  const db = client.db(m.database.name);
+  let n = 1;
+  return {
+    open: async (c) => { n = c; await client.connect(); },
+    callers: (op) => Array.from({ length: n }, () => () => driverCall(op, db)),
+    probe: async (op) => { await driverCall(op, db); return 'ok (driver)'; },
+    close: async () => undefined,
+    pids: () => [],
+    dispose: () => client.close(),
+  };
+}
+
+function httpTarget(m: StackManifest, spec: Extract<PathSpec, { kind: 'http' }>): Target {
+  let sessions: McpSession[] = [];
+  let token: { value: string; at: number } | undefined;
+  const headers = (): Record<string, string> =>
+    spec.auth === 'proxy'
+      ? {
+          'x-mcp-proxy-auth': readFileSync(m.proxySecretFile, 'utf8').trim(),
+          'x-auth-subject': 'bench', 'x-auth-username': 'bench', 'x-auth-client-id': 'bench', 'x-auth-scopes': 'mcp:read',
+        }
+      : {};
+  // Access tokens live ≤ 5 min (keycloak/): a fresh one per batch of sessions once the last is 2 min old.
+  const bearer = async (): Promise<string | undefined> => {
+    if (spec.auth !== 'bearer') return undefined;
+    if (!token || Date.now() - token.at > 120_000) token = { value: (await serviceAgentToken(m)).access_token, at: Date.now() };
+    return token.value;
+  };
+  const closeAll = async () => {
+    const old = sessions;
+    sessions = [];
+    // DELETE ends the session server-side (MCP Streamable HTTP), so sessions never pile up against maxSessions.
+    await Promise.all(old.map(async (s) => { await s.transport.terminateSession().catch(() => undefined); await s.close().catch(() => undefined); }));
+  };
+  return {
+    open: async (c) => {
+      await closeAll();
+      const t = await bearer();
+      const h = headers();
+      for (let i = 0; i < c; i += 16) {
+        const batch = Math.min(16, c - i);
+        sessions.push(...(await Promise.all(Array.from({ length: batch }, () => connectMcp(m, spec.url, t, h)))));
+      }
+    },
+    callers: (op) => sessions.map((s) => () => callTool(s.client, op, m.database.name, spec.extraArgs).then(() => undefined)),
+    probe: (op) => callTool(sessions[0]!.client, op, m.database.name, spec.extraArgs),
+    close: closeAll,
+    pids: () => [],
+    dispose: closeAll,
+  };
+}
+
+function stdioTarget(m: StackManifest, spec: Extract<PathSpec, { kind: 'stdio' }>): Target {
+  let client: Client | undefined;
+  let transport: StdioClientTransport | undefined;
+  let n = 1;
+  const secretEnv = Object.fromEntries(Object.entries(spec.secretEnv).map(([k, file]) => [k, readFileSync(file, 'utf8').trim()]));
+  return {
+    open: async (c) => {
+      n = c;
+      if (client) return;
+      transport = new StdioClientTransport({
+        command: spec.command, args: spec.args, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...spec.env, ...secretEnv },
+        stderr: openSync(spec.logFile, 'a'),
+      });
+      client = new Client({ name: 'bench', version: '1.0.0' });
+      await client.connect(transport);
+    },
+    callers: (op) => Array.from({ length: n }, () => () => callTool(client!, op, m.database.name, spec.extraArgs).then(() => undefined)),
+    probe: (op) => callTool(client!, op, m.database.name, spec.extraArgs),
+    close: async () => undefined,
+    pids: () => (transport?.pid ? [transport.pid] : []),
+    dispose: async () => { await client?.close(); },
+  };
+}
+
+export async function createTarget(spec: PathSpec): Promise<Target> {
+  const m = await readManifest();
+  if (!m) throw new Error('no stack manifest (.stack/manifest.json): start the stack first');
+  if (spec.kind === 'driver') return driverTarget(m);
+  if (spec.kind === 'http') return httpTarget(m, spec);
+  return stdioTarget(m, spec);
+}

@@ -1,0 +1,91 @@
+/**
+ * Starting each tier of the native stack where the plan puts it, wired to the others. Three chains:
+ * auth (Keycloak → verifier), data (database → both MCP servers) and, once both are healthy, the edge.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startDatabase, type Database } from './database.ts';
+import { startKeycloak, type Keycloak } from './keycloak.ts';
+import { STACK_DIR, writePrivateFile } from './manifest.ts';
+import { startMcp } from './mcp.ts';
+import { startNginx, type Edge } from './nginx.ts';
+import type { Plan } from './plan.ts';
+import type { Service } from './process.ts';
+import { startVerifier } from './verifier.ts';
+
+export const CERTS = join(STACK_DIR, 'certs');
+export const SECRETS = join(STACK_DIR, 'secrets');
+export const LOGS = join(STACK_DIR, 'logs');
+const secret = (name: string) => readFileSync(join(SECRETS, name), 'utf8').trim();
+
+export interface TierContext {
+  plan: Plan;
+  edgeUrl: string;
+  /** Registers a healthy tier for stop() and the runner state. */
+  started: <T extends { service: Service }>(tier: string, x: T) => T;
+  log: (line: string) => void;
+}
+
+/** Names the tier in any failure that does not already. */
+async function tier<T>(name: string, p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    const msg = (e as Error).message;
+    throw new Error(msg.startsWith(name) ? msg : `${name}: ${msg}`, { cause: e });
+  }
+}
+
+export async function startAuthTier(c: TierContext): Promise<{ kc: Keycloak }> {
+  const { plan, edgeUrl } = c;
+  const kc = c.started('keycloak', await tier('keycloak', startKeycloak({
+    dataDir: join(STACK_DIR, 'keycloak'), host: plan.keycloak.bind, port: plan.keycloak.port, mgmtPort: plan.keycloak.mgmtPort,
+    publicBaseUrl: edgeUrl, netns: plan.ns.kc, logFile: join(LOGS, 'keycloak.log'),
+    secrets: {
+      adminPassword: secret('kc_admin_password'), serviceAgentSecret: secret('service_agent_secret'),
+      exchangerSecret: secret('exchanger_secret'), analystPassword: secret('analyst_password'), operatorPassword: secret('operator_password'),
+    },
+  })));
+  c.started('verifier', await tier('verifier', startVerifier({
+    port: plan.verifierPort, issuer: kc.issuer, publicBaseUrl: edgeUrl, netns: plan.ns.edge,
+    // Keys come over the edge⇄kc link; tokens still name the public issuer (RFC 8414 §3.3 exact match).
+    jwksUrl: `http://${plan.keycloak.fromEdge}:${plan.keycloak.port}/realms/mcp/protocol/openid-connect/certs`,
+    auditLog: join(LOGS, 'verifier.audit.jsonl'), logFile: join(LOGS, 'verifier.log'),
+  })));
+  return { kc };
+}
+
+export async function startDataTier(c: TierContext): Promise<{ db: Database }> {
+  const { plan } = c;
+  const db = c.started('database', await tier('database', startDatabase({
+    dir: join(STACK_DIR, 'db'), host: plan.db.bind, port: plan.db.port, connectHost: plan.db.fromHost, netns: plan.ns.db,
+    certsDir: CERTS, secretsDir: SECRETS, logFile: join(LOGS, 'database.log'), log: (l) => c.log(`database: ${l}`),
+  })));
+  const mcp = async (name: 'mcp-ro' | 'mcp-rw', user: 'reader' | 'writer', port: number) => {
+    // The URI holds the tier's password: a 0600 file read by the server, never argv or a logged env.
+    const uriFile = join(SECRETS, `${name.replace('-', '_')}_uri`);
+    writePrivateFile(uriFile, db.uriFor(user, plan.db.fromEdge));
+    c.started(name, await tier(name, startMcp({
+      name, readOnly: user === 'reader', port, connectionStringFile: uriFile, proxySecretFile: join(SECRETS, 'proxy_secret'),
+      allowedHosts: [`${plan.edge.publicHost}:${plan.edge.port}`], auditLog: join(LOGS, `${name}.audit.jsonl`),
+      netns: plan.ns.edge, logFile: join(LOGS, `${name}.log`),
+    })));
+  };
+  const rs = await Promise.allSettled([mcp('mcp-ro', 'reader', plan.mcpRoPort), mcp('mcp-rw', 'writer', plan.mcpRwPort)]);
+  for (const r of rs) if (r.status === 'rejected') throw r.reason;
+  return { db };
+}
+
+export async function startEdgeTier(c: TierContext): Promise<Edge> {
+  const { plan, edgeUrl } = c;
+  return c.started('nginx', await tier('nginx', startNginx({
+    prefix: join(STACK_DIR, 'nginx'), netns: plan.ns.edge, logFile: join(LOGS, 'nginx.log'), proxySecretFile: join(SECRETS, 'proxy_secret'),
+    vars: {
+      PUBLIC_BASE_URL: edgeUrl, PUBLIC_HOST: `${plan.edge.publicHost}:${plan.edge.port}`, EDGE_LISTEN: plan.edge.listen,
+      EDGE_HTTP_LISTEN: plan.edge.httpListen, TLS_CERT: join(CERTS, 'edge.crt'), TLS_KEY: join(CERTS, 'edge.key'),
+      VERIFIER_UPSTREAM: `127.0.0.1:${plan.verifierPort}`, MCP_RO_UPSTREAM: `127.0.0.1:${plan.mcpRoPort}`,
+      MCP_RW_UPSTREAM: `127.0.0.1:${plan.mcpRwPort}`, KEYCLOAK_UPSTREAM: `${plan.keycloak.fromEdge}:${plan.keycloak.port}`,
+      EDGE_ACCESS_LOG: join(LOGS, 'nginx-access.log'),
+    },
+  })));
+}
