@@ -17,11 +17,19 @@ export interface Measurement {
   failures: Map<PathId, string>;
   roundsCompleted: number;
   elapsedMs: number;
+  /** Why the run ended early, if it did. */
+  aborted?: string;
 }
 
 const rotate = <T>(list: readonly T[], by: number): T[] => list.map((_, i) => list[(i + by) % list.length]!);
 
-export async function measure(paths: BenchPath[], workers: Map<PathId, WorkerHandle>, o: BenchOptions, log: (s: string) => void): Promise<Measurement> {
+/**
+ * `stackAlive` is asked before each path's turn: others share this machine and may stop or restart the
+ * stack; numbers from a half-stopped stack would be lies, so the run ends and says why.
+ */
+export async function measure(
+  paths: BenchPath[], workers: Map<PathId, WorkerHandle>, o: BenchOptions, log: (s: string) => void, stackAlive: () => boolean,
+): Promise<Measurement> {
   const cells = new Map<string, Samples>();
   const failures = new Map<PathId, string>();
   const start = Date.now();
@@ -33,6 +41,10 @@ export async function measure(paths: BenchPath[], workers: Map<PathId, WorkerHan
     for (const p of rotate(paths, round)) {
       const w = workers.get(p.id);
       if (!w || failures.has(p.id)) continue;
+      if (!stackAlive()) {
+        log('  the stack stopped or restarted during the run: stopping');
+        return { cells, failures, roundsCompleted, elapsedMs: Date.now() - start, aborted: 'the stack stopped or restarted during the run' };
+      }
       try {
         for (const c of o.concurrencies) {
           if (Date.now() >= deadline) break;

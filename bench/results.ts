@@ -56,6 +56,7 @@ export function writeRecord(file: string, r: RunRecord): void {
     paths: r.paths.map((p) => ({ id: p.id, label: p.label, netns: p.netns })),
     probes: r.probes,
     roundsCompleted: r.measurement.roundsCompleted,
+    aborted: r.measurement.aborted ?? null,
     measureSeconds: Math.round(r.measurement.elapsedMs / 1000),
     failures: Object.fromEntries(r.measurement.failures),
     cells,

@@ -3,7 +3,7 @@
  * every path to the same data — raw driver, our server direct (HTTP and stdio), the full secure path, and
  * the official server — and prints a table, bench/results/<timestamp>.json and bench/results/latency.png.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { readManifest, MANIFEST_PATH } from '../tests/harness/manifest.ts';
@@ -46,6 +46,16 @@ if (!m) {
   process.exit(1);
 }
 
+// The stack we measure is the one whose pids we read now; a restart in between is another stack.
+const stackId = JSON.stringify(m.pids ?? {});
+const stackAlive = () => {
+  try {
+    return JSON.stringify((JSON.parse(readFileSync(MANIFEST_PATH, 'utf8')) as typeof m).pids ?? {}) === stackId;
+  } catch {
+    return false;
+  }
+};
+
 let official: OfficialHttp | undefined;
 const workers = new Map<PathId, WorkerHandle>();
 const cleanup = async () => {
@@ -80,8 +90,9 @@ try {
     }
   }
   log(`probes: ${JSON.stringify(probes)}`);
+  if (!stackAlive()) throw new Error('the stack stopped or restarted during the probes: nothing measured');
   log(`measuring ${paths.length} paths × 3 operations × concurrency ${opts.concurrencies.join('/')}, ${opts.rounds} round(s)`);
-  const measurement = await measure(paths, workers, opts, log);
+  const measurement = await measure(paths, workers, opts, log, stackAlive);
   for (const p of paths) if (!workers.has(p.id)) measurement.failures.set(p.id, `probe failed: ${JSON.stringify(probes[p.id])}`);
   if (officialError) measurement.failures.set('official-http', officialError);
 
@@ -107,6 +118,7 @@ try {
   out.push('\nverifier: ' + ('error' in verifier ? verifier.error : `${verifier.perCpuSecond.toFixed(0)} validations per CPU-second (${verifier.wallPerSecond.toFixed(0)}/s wall, ${verifier.alg}, ${verifier.validations} validations)`));
   out.push('memory (RSS MiB, process group; peak of main process): ' + memory.map((t) => `${t.tier} ${t.rssMiB}${t.peakMiB !== null ? ` (peak ${t.peakMiB})` : ''}`).join(', '));
   if (coldStart) out.push(`cold start: ${'ms' in coldStart ? `${(coldStart.ms / 1000).toFixed(1)} s` : 'error' in coldStart ? coldStart.error : coldStart.skipped}`);
+  if (measurement.aborted) out.push(`RUN ABORTED: ${measurement.aborted} — the numbers above are partial`);
   for (const [id, why] of measurement.failures) out.push(`not measured / stopped: ${id}: ${why}`);
   out.push(...NOTES.map((n) => `note: ${n}`), `\nresults: ${jsonFile}\nchart:   ${pngFile}`);
   process.stdout.write(`${out.join('\n')}\n`);

@@ -14,6 +14,9 @@ import type { Call } from './load.ts';
 import { driverCall, toolCall, type Operation } from './operations.ts';
 import type { PathSpec } from './protocol.ts';
 
+/** A call slower than this counts as an error, so a stalled tier cannot stretch a bounded phase. */
+const CALL_TIMEOUT_MS = 20_000;
+
 export interface Target {
   open(concurrency: number): Promise<void>;
   callers(op: Operation): Call[];
@@ -25,14 +28,14 @@ export interface Target {
 }
 
 async function callTool(client: Client, op: Operation, database: string, extra?: Record<string, string>): Promise<string> {
-  const r = await client.callTool(toolCall(op, database, extra));
+  const r = await client.callTool(toolCall(op, database, extra), { timeout: CALL_TIMEOUT_MS });
   const text = resultText(r);
   if (r.isError) throw new Error(`tool error: ${text}`);
   return text;
 }
 
 function driverTarget(m: StackManifest): Target {
-  const client = new MongoClient(m.database.uri, { maxPoolSize: 128 });
+  const client = new MongoClient(m.database.uri, { maxPoolSize: 128, serverSelectionTimeoutMS: 5_000, socketTimeoutMS: CALL_TIMEOUT_MS });
   const db = client.db(m.database.name);
   let n = 1;
   return {

@@ -94,7 +94,8 @@ export async function setupNetns(): Promise<void> {
       await sh(ns, ['link', 'set', 'lo', 'up']);
       // A namespace that forwards would let the client route through the edge to the back tiers.
       await run('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=0'], { netns: ns });
-      await run('sysctl', ['-q', '-w', 'net.ipv6.conf.all.forwarding=0'], { netns: ns }).catch(() => undefined);
+      // The topology is IPv4 only; without IPv6 no link-local path exists that the tests do not examine.
+      for (const k of ['all', 'default']) await run('sysctl', ['-q', '-w', `net.ipv6.conf.${k}.disable_ipv6=1`], { netns: ns }).catch(() => undefined);
     }
     for (const [a, ifA, ipA, b, ifB, ipB] of LINKS) {
       const nsA = nsOf(a);

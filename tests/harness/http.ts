@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
+import { checkServerIdentity } from 'node:tls';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { StackManifest } from './manifest.ts';
 import { run } from '../../scripts/stack/process.ts';
@@ -49,6 +50,9 @@ export function rawRequest(
         minVersion: o.tls?.minVersion as never,
         maxVersion: o.tls?.maxVersion as never,
         agent: false,
+        // Node would check the certificate against the Host header; an attacker's forged Host must not
+        // change which server we verify: always the edge's real address.
+        checkServerIdentity: (_host: string, cert) => checkServerIdentity(url.hostname, cert),
       },
       (res) => {
         let body = '';
