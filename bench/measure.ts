@@ -3,6 +3,7 @@
  * operation rotate between rounds), so a slow minute on this shared machine smears across every path
  * instead of landing on one. Only one phase runs at a time: paths never compete with each other for CPU.
  */
+import { CALL_TIMEOUT_MS } from './load.ts';
 import type { BenchOptions } from './options.ts';
 import { OPERATIONS, type Operation } from './operations.ts';
 import type { BenchPath, PathId } from './paths.ts';
@@ -37,7 +38,12 @@ export async function measure(
   const warmup = { durationMs: o.warmupMs, maxCalls: o.maxCallsPerPhase };
   const phase = { durationMs: o.phaseMs, maxCalls: o.maxCallsPerPhase };
   let roundsCompleted = 0;
-  for (let round = 0; round < o.rounds && Date.now() < deadline; round++) {
+  // A worker answers a run after its budgets plus, at worst, two timed-out calls (warm-up and measure).
+  const runTimeoutMs = o.warmupMs + o.phaseMs + 2 * CALL_TIMEOUT_MS + 10_000;
+  let lastRoundMs = 0;
+  // Only whole rounds run, so every path gets the same share: a round that would overrun the budget is skipped.
+  for (let round = 0; round < o.rounds && Date.now() + lastRoundMs <= deadline; round++) {
+    const roundStart = Date.now();
     for (const p of rotate(paths, round)) {
       const w = workers.get(p.id);
       if (!w || failures.has(p.id)) continue;
@@ -47,10 +53,9 @@ export async function measure(
       }
       try {
         for (const c of o.concurrencies) {
-          if (Date.now() >= deadline) break;
           await w.send({ cmd: 'open', concurrency: c });
           for (const op of rotate(OPERATIONS, round)) {
-            const s = await w.send({ cmd: 'run', op, warmup, measure: phase }, 60_000 + o.phaseMs * 4);
+            const s = await w.send({ cmd: 'run', op, warmup, measure: phase }, runTimeoutMs);
             const key = cellKey(p.id, op, c);
             if (!cells.has(key)) cells.set(key, emptySamples());
             merge(cells.get(key)!, s);
@@ -64,7 +69,8 @@ export async function measure(
       }
       log(`  round ${round + 1}/${o.rounds}: ${p.id} done (${Math.round((Date.now() - start) / 1000)} s)`);
     }
-    if (Date.now() < deadline) roundsCompleted = round + 1;
+    roundsCompleted = round + 1;
+    lastRoundMs = Date.now() - roundStart;
   }
   return { cells, failures, roundsCompleted, elapsedMs: Date.now() - start };
 }

@@ -116,7 +116,7 @@ try {
 
   const out: string[] = [latencyTable(paths, opts.concurrencies, get), targetTable(targets)];
   out.push('\nverifier: ' + ('error' in verifier ? verifier.error : `${verifier.perCpuSecond.toFixed(0)} validations per CPU-second (${verifier.wallPerSecond.toFixed(0)}/s wall, ${verifier.alg}, ${verifier.validations} validations)`));
-  out.push('memory (RSS MiB, process group; peak of main process): ' + memory.map((t) => `${t.tier} ${t.rssMiB}${t.peakMiB !== null ? ` (peak ${t.peakMiB})` : ''}`).join(', '));
+  out.push('memory (RSS MiB after the load; process group, or process and its peak): ' + memory.map((t) => `${t.tier} ${t.rssMiB}${t.peakMiB !== null ? ` (peak ${t.peakMiB})` : ''}`).join(', '));
   if (coldStart) out.push(`cold start: ${'ms' in coldStart ? `${(coldStart.ms / 1000).toFixed(1)} s` : 'error' in coldStart ? coldStart.error : coldStart.skipped}`);
   if (measurement.aborted) out.push(`RUN ABORTED: ${measurement.aborted} — the numbers above are partial`);
   for (const [id, why] of measurement.failures) out.push(`not measured / stopped: ${id}: ${why}`);

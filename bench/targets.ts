@@ -10,12 +10,9 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { readManifest, type StackManifest } from '../tests/harness/manifest.ts';
 import { connectMcp, resultText, type McpSession } from '../tests/harness/mcp.ts';
 import { serviceAgentToken } from '../tests/harness/tokens.ts';
-import type { Call } from './load.ts';
+import { CALL_TIMEOUT_MS, type Call } from './load.ts';
 import { driverCall, toolCall, type Operation } from './operations.ts';
 import type { PathSpec } from './protocol.ts';
-
-/** A call slower than this counts as an error, so a stalled tier cannot stretch a bounded phase. */
-const CALL_TIMEOUT_MS = 20_000;
 
 export interface Target {
   open(concurrency: number): Promise<void>;

@@ -54,6 +54,9 @@ class CookieJar {
   }
 }
 
+/** An error redirect names its cause in the query; a code must not end up in a test log. */
+const redactCode = (url: string) => url.replace(/([?&]code=)[^&]+/, '$1…');
+
 const decodeEntities = (s: string) => s.replace(/&amp;/g, '&').replace(/&#x3d;|&#61;/gi, '=');
 
 /**
@@ -67,7 +70,7 @@ export async function formLogin(m: StackManifest, authUrl: URL, username: string
   jar.store(page);
   const html = await page.text();
   const action = /<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"/.exec(html)?.[1];
-  if (!action) throw new Error(`no login form (HTTP ${page.status}): ${html.slice(0, 300)}`);
+  if (!action) throw new Error(`no login form (HTTP ${page.status}${page.headers.get('location') ? ` → ${redactCode(page.headers.get('location')!)}` : ''}): ${html.slice(0, 300)}`);
   const res = await f(decodeEntities(action), {
     method: 'POST',
     redirect: 'manual',
