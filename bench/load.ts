@@ -5,9 +5,6 @@
  */
 import { emptySamples, type Samples } from './stats.ts';
 
-/** A call slower than this counts as an error, so a stalled tier cannot stretch a bounded phase. */
-export const CALL_TIMEOUT_MS = 10_000;
-
 /** One call by one client; throws on failure (transport error or a tool result with isError). */
 export type Call = () => Promise<void>;
 

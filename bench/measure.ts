@@ -3,7 +3,6 @@
  * operation rotate between rounds), so a slow minute on this shared machine smears across every path
  * instead of landing on one. Only one phase runs at a time: paths never compete with each other for CPU.
  */
-import { CALL_TIMEOUT_MS } from './load.ts';
 import type { BenchOptions } from './options.ts';
 import { OPERATIONS, type Operation } from './operations.ts';
 import type { BenchPath, PathId } from './paths.ts';
@@ -39,7 +38,7 @@ export async function measure(
   const phase = { durationMs: o.phaseMs, maxCalls: o.maxCallsPerPhase };
   let roundsCompleted = 0;
   // A worker answers a run after its budgets plus, at worst, two timed-out calls (warm-up and measure).
-  const runTimeoutMs = o.warmupMs + o.phaseMs + 2 * CALL_TIMEOUT_MS + 10_000;
+  const runTimeoutMs = o.warmupMs + o.phaseMs + 2 * o.callTimeoutMs + 10_000;
   let lastRoundMs = 0;
   // Only whole rounds run, so every path gets the same share: a round that would overrun the budget is skipped.
   for (let round = 0; round < o.rounds && Date.now() + lastRoundMs <= deadline; round++) {
@@ -53,7 +52,7 @@ export async function measure(
       }
       try {
         for (const c of o.concurrencies) {
-          await w.send({ cmd: 'open', concurrency: c });
+          await w.send({ cmd: 'open', concurrency: c, callTimeoutMs: o.callTimeoutMs });
           for (const op of rotate(OPERATIONS, round)) {
             const s = await w.send({ cmd: 'run', op, warmup, measure: phase }, runTimeoutMs);
             const key = cellKey(p.id, op, c);
@@ -63,6 +62,9 @@ export async function measure(
           await w.send({ cmd: 'close' });
         }
       } catch (e) {
+        if (!stackAlive()) {
+          return { cells, failures, roundsCompleted, elapsedMs: Date.now() - start, aborted: 'the stack stopped or restarted during the run' };
+        }
         failures.set(p.id, (e as Error).message);
         log(`  ${p.id}: stopped: ${(e as Error).message}`);
         continue;

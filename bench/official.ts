@@ -32,6 +32,11 @@ export interface OfficialHttp {
 
 /** Starts the official server on a loopback port inside `netns`; ready when its port answers HTTP there. */
 export async function startOfficialHttp(o: { port: number; netns: string | null; uriFile: string; logFile: string }): Promise<OfficialHttp> {
+  const url = `http://127.0.0.1:${o.port}/mcp`;
+  // It has no health endpoint: any HTTP answer (even 4xx) on its port means it is serving.
+  const answers = () => run('curl', ['-s', '-o', '/dev/null', '--max-time', '2', url], { netns: o.netns }).then(() => true, () => false);
+  // Something already there would answer our readiness probe and be measured in our server's place.
+  if (await answers()) throw new Error(`port ${o.port} is already in use in ${o.netns ?? 'the host namespace'}: pass --officialPort`);
   const service = startService({
     name: 'official-mcp',
     command: process.execPath,
@@ -46,9 +51,6 @@ export async function startOfficialHttp(o: { port: number; netns: string | null;
       MDB_MCP_CONNECTION_STRING: readFileSync(o.uriFile, 'utf8').trim(),
     },
   });
-  const url = `http://127.0.0.1:${o.port}/mcp`;
-  // It has no health endpoint: any HTTP answer (even 4xx) on its port means it is serving.
-  const answers = () => run('curl', ['-s', '-o', '/dev/null', '--max-time', '2', url], { netns: o.netns }).then(() => true, () => false);
   try {
     await waitFor('official mongodb-mcp-server', answers, { service, timeoutMs: 60_000 });
   } catch (e) {

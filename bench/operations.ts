@@ -35,16 +35,16 @@ export function toolCall(op: Operation, database: string, extra: Record<string, 
 }
 
 /** The same work through the driver; results are fully read, as a tool must read them to answer. */
-export async function driverCall(op: Operation, db: Db): Promise<void> {
+export async function driverCall(op: Operation, db: Db, timeoutMS: number): Promise<void> {
   switch (op) {
     case 'find':
-      await db.collection(COLLECTION).find(FILTER).limit(10).toArray();
+      await db.collection(COLLECTION).find(FILTER, { timeoutMS }).limit(10).toArray();
       return;
     case 'aggregate':
-      await db.collection(COLLECTION).aggregate(PIPELINE).toArray();
+      await db.collection(COLLECTION).aggregate(PIPELINE, { timeoutMS }).toArray();
       return;
     case 'list-collections':
-      await db.listCollections({}, { nameOnly: true }).toArray();
+      await db.listCollections({}, { nameOnly: true, timeoutMS }).toArray();
       return;
   }
 }

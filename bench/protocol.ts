@@ -18,7 +18,8 @@ export type PathSpec =
   | { kind: 'stdio'; command: string; args: string[]; env: Record<string, string>; secretEnv: Record<string, string>; logFile: string; extraArgs?: Record<string, string> };
 
 export type Command =
-  | { id: number; cmd: 'open'; concurrency: number }
+  /** `callTimeoutMs`: a call slower than this counts as an error, so a stalled tier cannot stretch a phase. */
+  | { id: number; cmd: 'open'; concurrency: number; callTimeoutMs: number }
   | { id: number; cmd: 'probe' }
   | { id: number; cmd: 'run'; op: Operation; warmup: PhaseBudget; measure: PhaseBudget }
   | { id: number; cmd: 'close' }

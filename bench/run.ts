@@ -63,7 +63,8 @@ const cleanup = async () => {
   await official?.service.stop();
   if (weStartedStack) await stopStack(resolve(logsDir, 'cold-start.log'));
 };
-process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+// Ctrl-C or a `timeout` must not leave the official server or workers behind (they would hold the port).
+for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(sig, () => void cleanup().finally(() => process.exit(code)));
 
 try {
   const wanted = (id: PathId) => !opts.paths || opts.paths.includes(id);
@@ -80,7 +81,7 @@ try {
   for (const p of paths) {
     const w = workers.get(p.id)!;
     try {
-      await w.send({ cmd: 'open', concurrency: 1 });
+      await w.send({ cmd: 'open', concurrency: 1, callTimeoutMs: opts.callTimeoutMs });
       probes[p.id] = await w.send({ cmd: 'probe' });
       await w.send({ cmd: 'close' });
     } catch (e) {

@@ -10,12 +10,12 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { readManifest, type StackManifest } from '../tests/harness/manifest.ts';
 import { connectMcp, resultText, type McpSession } from '../tests/harness/mcp.ts';
 import { serviceAgentToken } from '../tests/harness/tokens.ts';
-import { CALL_TIMEOUT_MS, type Call } from './load.ts';
+import type { Call } from './load.ts';
 import { driverCall, toolCall, type Operation } from './operations.ts';
 import type { PathSpec } from './protocol.ts';
 
 export interface Target {
-  open(concurrency: number): Promise<void>;
+  open(concurrency: number, callTimeoutMs: number): Promise<void>;
   callers(op: Operation): Call[];
   /** The first call's result text, so a run can show that every path answers with real data. */
   probe(op: Operation): Promise<string>;
@@ -24,21 +24,24 @@ export interface Target {
   dispose(): Promise<void>;
 }
 
+/** Set by each `open`; a call slower than this fails (the SDK's per-request timeout). */
+let callTimeoutMs = 10_000;
+
 async function callTool(client: Client, op: Operation, database: string, extra?: Record<string, string>): Promise<string> {
-  const r = await client.callTool(toolCall(op, database, extra), { timeout: CALL_TIMEOUT_MS });
+  const r = await client.callTool(toolCall(op, database, extra), { timeout: callTimeoutMs });
   const text = resultText(r);
   if (r.isError) throw new Error(`tool error: ${text}`);
   return text;
 }
 
 function driverTarget(m: StackManifest): Target {
-  const client = new MongoClient(m.database.uri, { maxPoolSize: 128, serverSelectionTimeoutMS: 5_000, socketTimeoutMS: CALL_TIMEOUT_MS });
+  const client = new MongoClient(m.database.uri, { maxPoolSize: 128, serverSelectionTimeoutMS: 5_000, socketTimeoutMS: 30_000 });
   const db = client.db(m.database.name);
   let n = 1;
   return {
-    open: async (c) => { n = c; await client.connect(); },
-    callers: (op) => Array.from({ length: n }, () => () => driverCall(op, db)),
-    probe: async (op) => { await driverCall(op, db); return 'ok (driver)'; },
+    open: async (c, t) => { n = c; callTimeoutMs = t; await client.connect(); },
+    callers: (op) => Array.from({ length: n }, () => () => driverCall(op, db, callTimeoutMs)),
+    probe: async (op) => { await driverCall(op, db, callTimeoutMs); return 'ok (driver)'; },
     close: async () => undefined,
     pids: () => [],
     dispose: () => client.close(),
@@ -68,7 +71,8 @@ function httpTarget(m: StackManifest, spec: Extract<PathSpec, { kind: 'http' }>)
     await Promise.all(old.map(async (s) => { await s.transport.terminateSession().catch(() => undefined); await s.close().catch(() => undefined); }));
   };
   return {
-    open: async (c) => {
+    open: async (c, timeoutMs) => {
+      callTimeoutMs = timeoutMs;
       await closeAll();
       const t = await bearer();
       const h = headers();
@@ -91,8 +95,9 @@ function stdioTarget(m: StackManifest, spec: Extract<PathSpec, { kind: 'stdio' }
   let n = 1;
   const secretEnv = Object.fromEntries(Object.entries(spec.secretEnv).map(([k, file]) => [k, readFileSync(file, 'utf8').trim()]));
   return {
-    open: async (c) => {
+    open: async (c, t) => {
       n = c;
+      callTimeoutMs = t;
       if (client) return;
       transport = new StdioClientTransport({
         command: spec.command, args: spec.args, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...spec.env, ...secretEnv },

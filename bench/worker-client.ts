@@ -22,6 +22,8 @@ export interface WorkerHandle {
 export function startWorker(name: string, spec: PathSpec, netns: string | null, logFile: string): WorkerHandle {
   const { command, args } = execIn(netns, process.execPath, [resolve(import.meta.dirname, 'worker.ts'), JSON.stringify(spec)]);
   const child: ChildProcess = spawn(command, args, { stdio: ['pipe', 'pipe', openSync(logFile, 'a')] });
+  // A worker that died (e.g. its namespace was torn down) must fail its command, not crash the bench.
+  child.stdin!.on('error', () => undefined);
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let exited = false;

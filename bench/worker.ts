@@ -19,7 +19,7 @@ function reply(r: Reply): void {
 async function execute(c: Command): Promise<unknown> {
   switch (c.cmd) {
     case 'open':
-      return target.open(c.concurrency).then(() => null);
+      return target.open(c.concurrency, c.callTimeoutMs).then(() => null);
     case 'probe': {
       const out: Record<string, string> = {};
       for (const op of OPERATIONS) out[op] = (await target.probe(op)).replace(/\s+/g, ' ').slice(0, 120);

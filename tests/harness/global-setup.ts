@@ -1,9 +1,10 @@
 /**
- * The stack fixture for the `stack` project: attaches to a running stack when .stack/manifest.json
- * exists and its edge answers (so `npm start` + `vitest --project stack` iterates fast), else starts
- * the native stack for this run and stops it afterwards. Suites receive the manifest via inject().
- * Under STACK_RUNTIME=compose the same suites would drive compose.yaml; without a Docker engine
- * that runtime is refused with the reason, never silently swapped for the native one.
+ * The stack fixture for the `stack` project: attaches to a running stack of the requested runtime when
+ * .stack/manifest.json exists and its edge answers (so `npm start` + `vitest --project stack` iterates
+ * fast), else starts one for this run and stops it afterwards. Suites receive the manifest via inject().
+ * STACK_RUNTIME=native (default) runs scripts/stack; STACK_RUNTIME=compose drives compose.yaml through
+ * testcontainers (compose-runtime.ts) and, without a Docker engine, is refused with the reason — never
+ * silently swapped for the native runtime.
  */
 import type { TestProject } from 'vitest/node';
 import { readManifest, type StackManifest } from './manifest.ts';
@@ -15,22 +16,36 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | void> {
-  const runtime = process.env.STACK_RUNTIME ?? 'native';
-  if (runtime !== 'native') {
-    throw new Error(`STACK_RUNTIME=${runtime}: only the native runtime can run on this machine (no Docker engine); unset STACK_RUNTIME`);
+  const requested = process.env.STACK_RUNTIME;
+  const runtime = requested ?? 'native';
+  if (runtime !== 'native' && runtime !== 'compose') {
+    throw new Error(`STACK_RUNTIME=${runtime}: expected native or compose`);
   }
   const attached = await readManifest({ requireHealthy: true });
-  if (attached) {
+  // Unset STACK_RUNTIME attaches to whichever stack runs (as before); an explicit one only to its own kind.
+  if (attached && (!requested || attached.runtime === runtime)) {
     process.stderr.write(`[stack] attaching to the running stack (${attached.runtime}, ${attached.isolation})\n`);
     project.provide('manifest', attached);
     return;
   }
-  const { startStack } = await import('../../scripts/stack/stack.ts');
   const started = Date.now();
-  const stack = await startStack({ quiet: true });
-  process.stderr.write(`[stack] native stack up in ${((Date.now() - started) / 1000).toFixed(1)} s (${stack.manifest.isolation})\n`);
+  const stack = runtime === 'compose' ? await startCompose() : await startNative();
+  process.stderr.write(`[stack] ${runtime} stack up in ${((Date.now() - started) / 1000).toFixed(1)} s (${stack.manifest.isolation})\n`);
   project.provide('manifest', stack.manifest);
   return async () => {
     await stack.stop();
   };
+}
+
+async function startNative() {
+  const { startStack } = await import('../../scripts/stack/stack.ts');
+  return startStack({ quiet: true });
+}
+
+async function startCompose() {
+  const { dockerAvailable, dockerEndpoint, startComposeStack } = await import('./compose-runtime.ts');
+  if (!(await dockerAvailable())) {
+    throw new Error(`STACK_RUNTIME=compose needs a reachable Docker engine (none at ${dockerEndpoint()}); unset STACK_RUNTIME for the native runtime`);
+  }
+  return startComposeStack();
 }

@@ -25,7 +25,7 @@ const WRITE_TOOLS: Record<string, Record<string, unknown>> = {
 describe('read-only enforcement through the edge', () => {
   let mcp: McpSession;
   let admin: MongoClient;
-  let before: { orders: number; collections: string[] };
+  let before: { orders: number | undefined; collections: string[] };
 
   const snapshot = async () => ({
     // $collStats reads collection metadata: exact, and fast where a full count is slow (FerretDB scans).

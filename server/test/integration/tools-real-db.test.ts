@@ -1,29 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolve } from 'node:path';
 import { spawn } from 'node:child_process';
-import type { MongoClient } from 'mongodb';
-import { startDatabase, type Database } from '../../../scripts/stack/database.ts';
-import { connectDatabase } from '../../src/db/connect.ts';
-import { defaultConfig, type Config } from '../../src/config/schema.ts';
-import { connectInMemory, errorCodeOf, textOf } from '../unit/helpers/in-memory.ts';
+import { errorCodeOf, textOf } from '../unit/helpers/in-memory.ts';
+import { useRealDatabase } from './helpers/real-db.ts';
 
 const MAIN = resolve(import.meta.dirname, '../../src/main.ts');
 const NO_ROLES = 'FerretDB has no roles; runs where mongod exists';
-let db: Database;
-let dir: string;
-const clients: MongoClient[] = [];
-
-async function mongo(uri: string): Promise<MongoClient> {
-  const c = await connectDatabase(defaultConfig({ connectionString: uri }));
-  clients.push(c);
-  return c;
-}
-
-async function session(uri: string, overrides: Partial<Config> = {}) {
-  return connectInMemory(overrides, { client: await mongo(uri) });
-}
+const real = useRealDatabase({ prefix: 'mcp-server-it-' });
+const { mongo, session } = real;
 
 /** Runs main.ts to its start-up verdict: resolves with the exit code, or 'serving' once it listens. */
 function startMain(uri: string, args: string[]): Promise<{ outcome: number | 'serving'; stderr: string }> {
@@ -41,42 +25,31 @@ function startMain(uri: string, args: string[]): Promise<{ outcome: number | 'se
   });
 }
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'mcp-server-it-'));
-  db = await startDatabase({ dir, port: 0, log: () => undefined });
-});
-
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await db?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
 describe('every tool against a real database', () => {
   it('serves metadata tools over the sample data', async () => {
-    const h = await session(db.writerUri);
-    const ns = { database: db.dbName, collection: 'customers' };
+    const h = await session(real.db.writerUri);
+    const ns = { database: real.db.dbName, collection: 'customers' };
     const call = async (name: string, args: Record<string, unknown>) => {
       const r = await h.client.callTool({ name, arguments: args });
       expect(r.isError, `${name}: ${textOf(r)}`).toBeFalsy();
       return textOf(r);
     };
-    expect(await call('list-databases', {})).toContain(db.dbName);
-    expect(await call('list-collections', { database: db.dbName })).toContain('customers');
+    expect(await call('list-databases', {})).toContain(real.db.dbName);
+    expect(await call('list-collections', { database: real.db.dbName })).toContain('customers');
     expect(await call('collection-indexes', ns)).toContain('email_1');
     expect(await call('collection-schema', { ...ns, sampleSize: 5 })).toContain('email');
     expect(await call('collection-storage-size', ns)).toMatch(/size/);
-    expect(await call('db-stats', { database: db.dbName })).toMatch(/collections/);
+    expect(await call('db-stats', { database: real.db.dbName })).toMatch(/collections/);
     expect(await call('explain', { ...ns, method: [{ name: 'find', arguments: { filter: { country: 'FR' } } }] })).toMatch(/queryPlanner/);
     await h.close();
   });
 
   it('reads with find, count and aggregate, results in relaxed EJSON and capped with a truncation notice', async () => {
-    const h = await session(db.readerUri, { readOnly: true, maxDocumentsPerQuery: 5 });
-    const ns = { database: db.dbName, collection: 'orders' };
+    const h = await session(real.db.readerUri, { readOnly: true, maxDocumentsPerQuery: 5 });
+    const ns = { database: real.db.dbName, collection: 'orders' };
     const found = await h.client.callTool({ name: 'find', arguments: { ...ns, filter: {}, limit: 50 } });
     expect(textOf(found)).toMatch(/Returned 5 documents; the result was TRUNCATED at maxDocumentsPerQuery=5/);
-    const count = await h.client.callTool({ name: 'count', arguments: { database: db.dbName, collection: 'customers', query: {} } });
+    const count = await h.client.callTool({ name: 'count', arguments: { database: real.db.dbName, collection: 'customers', query: {} } });
     expect(textOf(count)).toContain('"count":2000');
     const agg = await h.client.callTool({ name: 'aggregate', arguments: { ...ns, pipeline: [{ $group: { _id: '$status', n: { $sum: 1 } } }] } });
     expect(agg.isError, textOf(agg)).toBeFalsy();
@@ -86,8 +59,8 @@ describe('every tool against a real database', () => {
   });
 
   it('creates, updates, renames and deletes with the writer user', async () => {
-    const h = await session(db.writerUri);
-    const ns = { database: db.dbName, collection: 'it_scratch' };
+    const h = await session(real.db.writerUri);
+    const ns = { database: real.db.dbName, collection: 'it_scratch' };
     const ok = async (name: string, args: Record<string, unknown>) => {
       const r = await h.client.callTool({ name, arguments: { ...ns, ...args } });
       expect(r.isError, `${name}: ${textOf(r)}`).toBeFalsy();
@@ -110,26 +83,26 @@ describe('every tool against a real database', () => {
   });
 
   it('refuses writes and write stages in read-only mode before the database sees them', async () => {
-    const h = await session(db.readerUri, { readOnly: true });
-    const ns = { database: db.dbName, collection: 'orders' };
+    const h = await session(real.db.readerUri, { readOnly: true });
+    const ns = { database: real.db.dbName, collection: 'orders' };
     expect(errorCodeOf(await h.client.callTool({ name: 'insert-many', arguments: { ...ns, documents: [{}] } }))).toBe('READ_ONLY');
     expect(errorCodeOf(await h.client.callTool({ name: 'aggregate', arguments: { ...ns, pipeline: [{ $facet: { a: [{ $out: 'stolen' }] } }] } }))).toBe('FORBIDDEN_STAGE');
-    const c = await mongo(db.adminUri);
-    expect(await c.db(db.dbName).listCollections({ name: 'stolen' }).toArray()).toEqual([]);
+    const c = await mongo(real.db.adminUri);
+    expect(await c.db(real.db.dbName).listCollections({ name: 'stolen' }).toArray()).toEqual([]);
     await h.close();
   });
 
   it('refuses a collection scan when indexCheck is on', async () => {
-    const h = await session(db.readerUri, { readOnly: true, indexCheck: true });
-    const r = await h.client.callTool({ name: 'find', arguments: { database: db.dbName, collection: 'customers', filter: { notIndexed: 'x' } } });
+    const h = await session(real.db.readerUri, { readOnly: true, indexCheck: true });
+    const r = await h.client.callTool({ name: 'find', arguments: { database: real.db.dbName, collection: 'customers', filter: { notIndexed: 'x' } } });
     expect(errorCodeOf(r)).toBe('INDEX_CHECK');
     await h.close();
   });
 
   it('lets an indexed query through when indexCheck is on', async (ctx) => {
-    if (db.kind !== 'mongod') return ctx.skip('FerretDB (SQLite backend) plans every filter as a table scan; runs where mongod exists');
-    const h = await session(db.readerUri, { readOnly: true, indexCheck: true });
-    const r = await h.client.callTool({ name: 'find', arguments: { database: db.dbName, collection: 'customers', filter: { country: 'FR' } } });
+    if (real.db.kind !== 'mongod') return ctx.skip('FerretDB (SQLite backend) plans every filter as a table scan; runs where mongod exists');
+    const h = await session(real.db.readerUri, { readOnly: true, indexCheck: true });
+    const r = await h.client.callTool({ name: 'find', arguments: { database: real.db.dbName, collection: 'customers', filter: { country: 'FR' } } });
     expect(r.isError, textOf(r)).toBeFalsy();
     await h.close();
   });
@@ -137,23 +110,23 @@ describe('every tool against a real database', () => {
 
 describe('database RBAC', () => {
   it('starts read-only with the reader user (a warning on FerretDB, where privileges cannot be checked)', async () => {
-    const r = await startMain(db.readerUri, ['--transport', 'http', '--httpPort', '0', '--insecureNoProxyAuth']);
+    const r = await startMain(real.db.readerUri, ['--transport', 'http', '--httpPort', '0', '--insecureNoProxyAuth']);
     expect(r.outcome).toBe('serving');
-    if (db.kind === 'ferretdb') expect(r.stderr).toMatch(/privilege check could not be performed.*FerretDB/);
+    if (real.db.kind === 'ferretdb') expect(r.stderr).toMatch(/privilege check could not be performed.*FerretDB/);
     expect(r.stderr).not.toMatch(/:[^:@/\s]+@/); // no password from the connection string
   });
 
   it('refuses to start read-only with write credentials', async (ctx) => {
-    if (db.kind !== 'mongod') return ctx.skip(NO_ROLES);
-    const r = await startMain(db.writerUri, ['--transport', 'http', '--httpPort', '0', '--insecureNoProxyAuth']);
+    if (real.db.kind !== 'mongod') return ctx.skip(NO_ROLES);
+    const r = await startMain(real.db.writerUri, ['--transport', 'http', '--httpPort', '0', '--insecureNoProxyAuth']);
     expect(r.outcome).toBe(3);
     expect(r.stderr).toContain('Never use database write credentials with the MCP Server');
   });
 
   it('has writes by the reader user refused by the database itself', async (ctx) => {
-    if (db.kind !== 'mongod') return ctx.skip(NO_ROLES);
-    const h = await session(db.readerUri); // read-write server, read-only DB user
-    const r = await h.client.callTool({ name: 'insert-many', arguments: { database: db.dbName, collection: 'orders', documents: [{}] } });
+    if (real.db.kind !== 'mongod') return ctx.skip(NO_ROLES);
+    const h = await session(real.db.readerUri); // read-write server, read-only DB user
+    const r = await h.client.callTool({ name: 'insert-many', arguments: { database: real.db.dbName, collection: 'orders', documents: [{}] } });
     expect(errorCodeOf(r)).toBe('DB_UNAUTHORIZED');
     await h.close();
   });
