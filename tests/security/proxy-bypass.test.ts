@@ -95,11 +95,15 @@ describe('at the edge', () => {
   });
 });
 
+// Under compose the MCP servers listen on 127.0.0.1 inside the proxy container: the host cannot knock.
+const NO_DIRECT = "compose: the MCP servers' loopback is inside the proxy container; runs natively";
+
 describe('the MCP server without the proxy', () => {
   const direct = (url: string, headers: string[]) =>
     run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '10', '-X', 'POST', '-H', 'content-type: application/json', '-H', 'accept: application/json, text/event-stream', ...headers.flatMap((h) => ['-H', h]), '--data', initialize, url], { netns: m.direct.netns }).then(Number);
 
   it('refuses a direct request without the proxy credential and audits it', async (ctx) => {
+    if (!m.direct.netns && m.runtime === 'compose') return ctx.skip(NO_DIRECT);
     const before = (await readAudit(m.auditLog.readOnly)).length;
     expect(await direct(m.direct.readOnly, ['x-auth-subject: forged', 'x-auth-scopes: mcp:read mcp:write'])).toBe(401);
     const after = await readAudit(m.auditLog.readOnly);
@@ -108,13 +112,15 @@ describe('the MCP server without the proxy', () => {
     recordProof(ctx, { attack: 'POST to the MCP server directly with forged identity', expected: '401 + audit record', observed: `401, audit outcome=${after.at(-1)?.outcome}` });
   });
 
-  it('refuses a request that still carries an Authorization header, even with the proxy credential', async () => {
+  it('refuses a request that still carries an Authorization header, even with the proxy credential', async (ctx) => {
+    if (!m.direct.netns && m.runtime === 'compose') return ctx.skip(NO_DIRECT);
     const secret = (await readFile(m.proxySecretFile, 'utf8')).trim();
     const status = await direct(m.direct.readOnly, [`x-mcp-proxy-auth: ${secret}`, 'x-auth-subject: s', 'x-auth-scopes: mcp:read', 'authorization: Bearer leaked']);
     expect([400, 401, 403]).toContain(status);
   });
 
-  it('refuses a Host header that is not allowlisted (DNS rebinding at the MCP tier)', async () => {
+  it('refuses a Host header that is not allowlisted (DNS rebinding at the MCP tier)', async (ctx) => {
+    if (!m.direct.netns && m.runtime === 'compose') return ctx.skip(NO_DIRECT);
     const secret = (await readFile(m.proxySecretFile, 'utf8')).trim();
     expect(await direct(m.direct.readOnly, [`x-mcp-proxy-auth: ${secret}`, 'host: evil.example'])).toBe(403);
   });
