@@ -3,7 +3,7 @@
  * challenge and the RFC 9728 metadata, get a token for this resource (RFC 8707 `resource`), and work.
  */
 import { describe, expect, inject, it } from 'vitest';
-import { Client, StreamableHTTPClientTransport, type OAuthClientProvider, type OAuthTokens } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport, type OAuthClientProvider, type OAuthDiscoveryState, type OAuthTokens } from '@modelcontextprotocol/client';
 import { formLogin } from '../harness/tokens.ts';
 import { fetchWithCa } from '../harness/http.ts';
 import { recordProof } from '../harness/proof.ts';
@@ -61,6 +61,7 @@ describe('discovery from the challenge', () => {
 class AgentProvider implements OAuthClientProvider {
   authorizationUrl: URL | undefined;
   private verifier = '';
+  private discovery: OAuthDiscoveryState | undefined;
   private stored: OAuthTokens | undefined;
   private readonly clientId: string;
   readonly redirectUrl: string;
@@ -88,5 +89,13 @@ class AgentProvider implements OAuthClientProvider {
   }
   codeVerifier() {
     return this.verifier;
+  }
+  // Kept with the verifier so the SDK can check, on the callback leg, that the code comes from the
+  // authorization server it discovered (SEP-2352: no mix-up between authorization servers).
+  saveDiscoveryState(state: OAuthDiscoveryState) {
+    this.discovery = state;
+  }
+  discoveryState() {
+    return this.discovery;
   }
 }
