@@ -15,14 +15,17 @@ export function toEjson(value: unknown): string {
  * for the whole one.
  */
 export async function collectDocuments(cursor: AbstractCursor<Document>, config: Config, requested?: number): Promise<ToolOutput> {
-  const maxDocs = Math.min(requested ?? config.maxDocumentsPerQuery, config.maxDocumentsPerQuery);
+  const cap = config.maxDocumentsPerQuery;
+  // A limit the caller chose is an answer in full; only the server's own cap makes a result partial.
+  const ownLimit = requested !== undefined && requested <= cap;
+  const maxDocs = ownLimit ? requested : cap;
   const parts: string[] = [];
   let bytes = 2;
   let cut: string | null = null;
   try {
     for await (const doc of cursor) {
       if (parts.length >= maxDocs) {
-        cut = `maxDocumentsPerQuery=${maxDocs}`;
+        if (!ownLimit) cut = `maxDocumentsPerQuery=${cap}`;
         break;
       }
       const text = toEjson(doc);

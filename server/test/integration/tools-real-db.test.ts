@@ -49,11 +49,14 @@ describe('every tool against a real database', () => {
     const ns = { database: real.db.dbName, collection: 'orders' };
     const found = await h.client.callTool({ name: 'find', arguments: { ...ns, filter: {}, limit: 50 } });
     expect(textOf(found)).toMatch(/Returned 5 documents; the result was TRUNCATED at maxDocumentsPerQuery=5/);
+    // The caller's own limit is a complete answer, not a truncation.
+    const asked = await h.client.callTool({ name: 'find', arguments: { ...ns, filter: {}, limit: 3 } });
+    expect(textOf(asked)).toMatch(/^Returned 3 documents\.\n/);
     const count = await h.client.callTool({ name: 'count', arguments: { database: real.db.dbName, collection: 'customers', query: {} } });
     expect(textOf(count)).toContain('"count":2000');
     const agg = await h.client.callTool({ name: 'aggregate', arguments: { ...ns, pipeline: [{ $group: { _id: '$status', n: { $sum: 1 } } }] } });
     expect(agg.isError, textOf(agg)).toBeFalsy();
-    expect(h.audit.records.map((r) => r.outcome)).toEqual(['ok', 'ok', 'ok']);
+    expect(h.audit.records.map((r) => r.outcome)).toEqual(['ok', 'ok', 'ok', 'ok']);
     expect(h.audit.records[0]?.documents).toBe(5);
     await h.close();
   });

@@ -20,11 +20,11 @@ export default defineTool({
     const coll = ctx.client.db(args.database).collection(args.collection);
     const filter = fromEjson<Document>(args.filter, 'filter');
     await enforceIndexCheck(coll, { kind: 'filter', filter }, ctx);
-    const limit = Math.min(args.limit, ctx.config.maxDocumentsPerQuery);
-    // One more than the cap, so a cut result can be told apart from an exact fit.
-    let cursor = coll.find(filter, { maxTimeMS: ctx.config.maxTimeMS }).limit(limit + 1);
+    const cap = ctx.config.maxDocumentsPerQuery;
+    // Above the cap, one document more than the cap, so a cut result can be told apart from an exact fit.
+    let cursor = coll.find(filter, { maxTimeMS: ctx.config.maxTimeMS }).limit(args.limit <= cap ? args.limit : cap + 1);
     if (args.projection) cursor = cursor.project(fromEjson(args.projection, 'projection'));
     if (args.sort) cursor = cursor.sort(fromEjson(args.sort, 'sort'));
-    return collectDocuments(cursor, ctx.config, limit);
+    return collectDocuments(cursor, ctx.config, args.limit);
   },
 });
