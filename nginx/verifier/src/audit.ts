@@ -2,7 +2,7 @@
  * One JSON line per decision, to stderr or a file. The token itself is never written: at most the first
  * 12 hex characters of its SHA-256 and its jti, enough to correlate with Keycloak's and the server's logs.
  */
-import { createWriteStream } from 'node:fs';
+import { openSync, writeSync } from 'node:fs';
 import type { RefusalCode } from './errors.ts';
 
 export interface AuditEvent {
@@ -20,14 +20,45 @@ export interface AuditEvent {
 
 export type AuditSink = (e: AuditEvent) => void;
 
-/** `stderr`, or an append-only file; `write` lets tests capture lines. */
+/** `stderr`, or an append-only file; `write` lets tests capture lines. Throws if the file cannot be opened. */
 export function createAuditSink(target: string, write?: (line: string) => void): AuditSink {
-  const out = write ?? (target === 'stderr' ? (l: string) => void process.stderr.write(l) : fileWriter(target));
+  const out = write ?? batched(target === 'stderr' ? (c: string) => void process.stderr.write(c) : fileAppender(target));
   return (e) => out(JSON.stringify({ ts: new Date().toISOString(), svc: 'verifier', ...e }) + '\n');
 }
 
-function fileWriter(path: string): (line: string) => void {
-  const stream = createWriteStream(path, { flags: 'a', mode: 0o600 });
-  stream.on('error', (err) => process.stderr.write(`verifier: audit log ${path}: ${err.message}\n`));
-  return (l) => void stream.write(l);
+/**
+ * Lines of one event-loop turn leave in one write instead of one syscall each. What is pending when the
+ * process exits (SIGTERM, a crash) is written synchronously by the 'exit' handler, so no decision goes unlogged.
+ */
+function batched(flush: (chunk: string) => void): (line: string) => void {
+  let pending = '';
+  let scheduled = false;
+  const drain = (): void => {
+    scheduled = false;
+    if (pending === '') return;
+    const chunk = pending;
+    pending = '';
+    flush(chunk);
+  };
+  process.on('exit', drain);
+  return (line) => {
+    pending += line;
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(drain);
+    }
+  };
+}
+
+/** Synchronous appends to a regular file: ordered, and complete when the write returns. */
+function fileAppender(path: string): (chunk: string) => void {
+  const fd = openSync(path, 'a', 0o600);
+  return (chunk) => {
+    try {
+      const b = Buffer.from(chunk);
+      for (let off = 0; off < b.length; ) off += writeSync(fd, b, off);
+    } catch (err) {
+      process.stderr.write(`verifier: audit log ${path}: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+  };
 }

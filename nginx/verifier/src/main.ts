@@ -24,13 +24,21 @@ try {
   process.exit(2);
 }
 
+let audit: ReturnType<typeof createAuditSink>;
+try {
+  audit = createAuditSink(c.VERIFIER_AUDIT_LOG);
+} catch {
+  process.stderr.write('verifier: invalid configuration: VERIFIER_AUDIT_LOG: cannot be opened for appending\n');
+  process.exit(2);
+}
+
 const keys = new JwksCache({ source: () => fetchJwks(c.VERIFIER_JWKS_URL, { ca }), refreshIntervalMs: c.VERIFIER_JWKS_REFRESH_MS });
 const server = createVerifierServer({
   issuer: c.VERIFIER_ISSUER,
   publicBaseUrl: c.VERIFIER_PUBLIC_BASE_URL,
   keys,
   cache: new TokenCache(c.VERIFIER_CACHE_TTL_MS),
-  audit: createAuditSink(c.VERIFIER_AUDIT_LOG),
+  audit,
 });
 
 server.on('error', (e) => {
