@@ -1,4 +1,4 @@
-import { appendFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, statSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { ErrorCode } from '../errors.ts';
 
@@ -35,7 +35,28 @@ export interface AuditSink {
 /** `stderr` or an absolute/relative file path (appended; created with mode 0600). */
 export function createAuditSink(destination: string): AuditSink {
   if (destination === 'stderr') return { write: (r) => process.stderr.write(JSON.stringify(r) + '\n') };
-  return { write: (r) => appendFileSync(destination, JSON.stringify(r) + '\n', { mode: 0o600 }) };
+  return fileSink(destination);
+}
+
+/**
+ * Still one synchronous O_APPEND write per record (in the kernel before the response leaves), but on a
+ * descriptor kept open: appendFileSync opened and closed the file on every tools/call (issue #7). A stat
+ * per write keeps rotation working: when the path no longer names our file (moved, deleted), reopen it.
+ */
+function fileSink(path: string): AuditSink {
+  let fd = -1;
+  let ino = -1;
+  const open = () => {
+    if (fd >= 0) closeSync(fd);
+    fd = openSync(path, 'a', 0o600);
+    ino = fstatSync(fd).ino;
+  };
+  return {
+    write(r) {
+      if (fd < 0 || statSync(path, { throwIfNoEntry: false })?.ino !== ino) open();
+      writeSync(fd, JSON.stringify(r) + '\n');
+    },
+  };
 }
 
 /** Collects records in memory (tests). */

@@ -33,15 +33,29 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Bod
   return { kind: 'ok', text: Buffer.concat(chunks).toString('utf8') };
 }
 
-/** Streams a web-standard Response (JSON or SSE) to the Node response, stopping if the client leaves. */
+/**
+ * Sends a web-standard Response to the Node response. A finite body (JSON, or none) is sent as ONE write with
+ * a Content-Length: streaming it chunk by chunk cost a `Transfer-Encoding: chunked` frame, a second syscall
+ * for the terminating chunk (a separate TCP segment the client must wait for) and a promise round-trip per
+ * chunk — measurable per tools/call (issue #7). Only an SSE stream (RFC 8895 style, open-ended) is streamed,
+ * stopping if the client leaves.
+ */
 export async function sendWebResponse(res: ServerResponse, response: Response): Promise<void> {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, key) => (headers[key] = value));
-  res.writeHead(response.status, headers);
   if (!response.body) {
+    res.writeHead(response.status, headers);
     res.end();
     return;
   }
+  if (!isEventStream(response)) {
+    const body = Buffer.from(await response.arrayBuffer());
+    headers['content-length'] = String(body.length);
+    res.writeHead(response.status, headers);
+    res.end(body);
+    return;
+  }
+  res.writeHead(response.status, headers);
   const reader = response.body.getReader();
   res.on('close', () => void reader.cancel().catch(() => undefined));
   try {
@@ -54,4 +68,8 @@ export async function sendWebResponse(res: ServerResponse, response: Response): 
     // client went away mid-stream; nothing to answer
   }
   res.end();
+}
+
+function isEventStream(response: Response): boolean {
+  return (response.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() === 'text/event-stream';
 }

@@ -36,12 +36,15 @@ export function checkOrigin(headers: IncomingHttpHeaders, config: Config): Refus
   return { status: 403, code: 'ORIGIN_NOT_ALLOWED', message: 'Origin not allowed' };
 }
 
+const sha256 = (s: string) => createHash('sha256').update(s).digest();
+/** The configured secret's digest, computed once rather than on every request (it never changes at run time). */
+let secretDigest: { secret: string; digest: Buffer } | undefined;
+
 /** Constant-time: both sides are hashed to equal length first, so neither length nor content leaks. */
 export function secretMatches(presented: string | undefined, secret: string): boolean {
   if (presented === undefined) return false;
-  const a = createHash('sha256').update(presented).digest();
-  const b = createHash('sha256').update(secret).digest();
-  return timingSafeEqual(a, b);
+  if (secretDigest?.secret !== secret) secretDigest = { secret, digest: sha256(secret) };
+  return timingSafeEqual(sha256(presented), secretDigest.digest);
 }
 
 export function checkProxyAuth(headers: IncomingHttpHeaders, config: Config): Refusal | null {
