@@ -86,7 +86,6 @@ export interface ManifestInputs {
 /** The manifest of a native stack; secrets are read from the generated files, never invented here. */
 export function buildManifest(i: ManifestInputs): StackManifest {
   const { plan, edgeUrl } = i;
-  const secret = (name: string) => readFileSync(resolve(i.secretsDir, name), 'utf8').trim();
   const log = (name: string) => resolve(i.logsDir, name);
   return {
     runtime: 'native',
@@ -101,15 +100,7 @@ export function buildManifest(i: ManifestInputs): StackManifest {
     clientEdgeUrl: edgeUrl,
     internal: internalEndpoints(plan),
     database: { uri: i.db.adminUri, kind: i.db.kind, name: i.db.dbName },
-    clients: {
-      service: { id: 'mcp-service-agent', secret: secret('service_agent_secret') },
-      agent: { id: 'mcp-agent', redirectUri: 'http://127.0.0.1:33418/callback' },
-      exchange: { id: 'mcp-exchanger', secret: secret('exchanger_secret') },
-    },
-    users: {
-      analyst: { username: 'analyst', password: secret('analyst_password') },
-      operator: { username: 'operator', password: secret('operator_password') },
-    },
+    ...realmIdentities(i.secretsDir),
     auditLog: { readOnly: log('mcp-ro.audit.jsonl'), readWrite: log('mcp-rw.audit.jsonl'), verifier: log('verifier.audit.jsonl') },
     logs: {
       nginx: log('nginx.log'), nginxError: resolve(i.nginxPrefix, 'logs/error.log'), nginxAccess: log('nginx-access.log'),
@@ -136,4 +127,23 @@ export function readJson<T>(path: string): T | undefined {
 
 export function removeFile(path: string): void {
   rmSync(path, { force: true });
+}
+
+/**
+ * The realm's agents and users (keycloak/realm-mcp.json) with their generated secrets: the same for every
+ * runtime, because both import the same realm file and read the same secrets directory.
+ */
+export function realmIdentities(secretsDir: string): Pick<StackManifest, 'clients' | 'users'> {
+  const secret = (name: string) => readFileSync(resolve(secretsDir, name), 'utf8').trim();
+  return {
+    clients: {
+      service: { id: 'mcp-service-agent', secret: secret('service_agent_secret') },
+      agent: { id: 'mcp-agent', redirectUri: 'http://127.0.0.1:33418/callback' },
+      exchange: { id: 'mcp-exchanger', secret: secret('exchanger_secret') },
+    },
+    users: {
+      analyst: { username: 'analyst', password: secret('analyst_password') },
+      operator: { username: 'operator', password: secret('operator_password') },
+    },
+  };
 }

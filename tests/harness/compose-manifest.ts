@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
-import type { StackManifest } from '../../scripts/stack/manifest.ts';
+import { realmIdentities, type StackManifest } from '../../scripts/stack/manifest.ts';
 
 /** Hosts through which `https://localhost:<port>` reaches a port published on EDGE_BIND. */
 const LOCAL_BINDS = new Set(['127.0.0.1', '0.0.0.0', '::', '[::]', '::1', '[::1]', 'localhost']);
@@ -89,15 +89,7 @@ export function buildComposeManifest(i: ComposeManifestInputs): StackManifest {
     clientEdgeUrl: edgeUrl,
     internal: [],
     database: { uri: dbUri, kind: 'mongod', name: 'shop' },
-    clients: {
-      service: { id: 'mcp-service-agent', secret: secret('service_agent_secret') },
-      agent: { id: 'mcp-agent', redirectUri: 'http://127.0.0.1:33418/callback' },
-      exchange: { id: 'mcp-exchanger', secret: secret('exchanger_secret') },
-    },
-    users: {
-      analyst: { username: 'analyst', password: secret('analyst_password') },
-      operator: { username: 'operator', password: secret('operator_password') },
-    },
+    ...realmIdentities(i.secretsDir),
     // MDB_MCP_AUDIT_LOG and VERIFIER_AUDIT_LOG are `stderr` in compose.yaml: the audit is the JSON lines of
     // the followed container log (readAudit keeps only lines starting with `{`; diagnostics are plain text).
     auditLog: { readOnly: log('mcp-ro'), readWrite: log('mcp-rw'), verifier: log('verifier') },

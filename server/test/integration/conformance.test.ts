@@ -5,11 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startDatabase, type Database } from '../../../scripts/stack/database.ts';
 import { startService, waitFor, type Service } from '../../../scripts/stack/process.ts';
+import { freePortInRange } from './helpers/real-db.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const MAIN = join(ROOT, 'server/src/main.ts');
@@ -21,18 +21,6 @@ let db: Database | undefined;
 let server: Service | undefined;
 let port: number;
 let origin: string;
-
-/** The first port of our range (34400–34499) nobody listens on. */
-async function freePortInRange(from = 34400, to = 34499): Promise<number> {
-  for (let p = from; p <= to; p++) {
-    const free = await new Promise<boolean>((ok) => {
-      const s = createServer().once('error', () => ok(false));
-      s.listen(p, '127.0.0.1', () => s.close(() => ok(true)));
-    });
-    if (free) return p;
-  }
-  throw new Error(`no free port in ${from}-${to}`);
-}
 
 interface Check { id: string; status: string; errorMessage?: string }
 
@@ -59,7 +47,7 @@ beforeAll(async () => {
   mkdirSync(secrets, { mode: 0o700 });
   const uriFile = join(secrets, 'connection_string');
   writeFileSync(uriFile, db.readerUri, { mode: 0o600 });
-  port = await freePortInRange();
+  port = await freePortInRange(34400, 34499);
   origin = `http://127.0.0.1:${port}`;
   server = startService({
     name: 'mcp-server', command: process.execPath, logFile: join(dir, 'mcp-server.log'),
