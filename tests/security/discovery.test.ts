@@ -3,7 +3,7 @@
  * challenge and the RFC 9728 metadata, get a token for this resource (RFC 8707 `resource`), and work.
  */
 import { describe, expect, inject, it } from 'vitest';
-import { Client, StreamableHTTPClientTransport, type OAuthClientProvider, type OAuthDiscoveryState, type OAuthTokens } from '@modelcontextprotocol/client';
+import { Client, ClientCredentialsProvider, StreamableHTTPClientTransport, type OAuthClientProvider, type OAuthDiscoveryState, type OAuthTokens } from '@modelcontextprotocol/client';
 import { formLogin } from '../harness/tokens.ts';
 import { fetchWithCa } from '../harness/http.ts';
 import { recordProof } from '../harness/proof.ts';
@@ -54,6 +54,23 @@ describe('discovery from the challenge', () => {
     expect(seen.some((u) => u.includes('/.well-known/oauth-protected-resource'))).toBe(true);
     expect(seen.find((s) => s.includes('grant_type=authorization_code'))).toContain(`resource=${encodeURIComponent(m.resources.readOnly)}`);
     recordProof(ctx, { attack: 'agent knows only the MCP URL', expected: 'discovers Keycloak via RFC 9728, PKCE + resource, tool works', observed: 'tool call succeeded' });
+  });
+
+  it('lets a service agent built on the official SDK discover Keycloak and authenticate with client credentials', async (ctx) => {
+    const bodies: string[] = [];
+    const base = fetchWithCa(m.caFile);
+    const spy = (async (input: string | URL | Request, init?: RequestInit) => {
+      if (init?.body !== undefined) bodies.push(String(init.body));
+      return base(input, init);
+    }) as typeof fetch;
+    const provider = new ClientCredentialsProvider({ clientId: m.clients.service.id, clientSecret: m.clients.service.secret, expectedIssuer: m.issuer });
+    const client = new Client({ name: 'service-agent', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(m.resources.readOnly), { authProvider: provider, fetch: spy as never }));
+    const r = await client.callTool({ name: 'list-collections', arguments: { database: m.database.name } });
+    await client.close();
+    expect(r.isError).toBeFalsy();
+    expect(bodies.find((b) => b.includes('grant_type=client_credentials'))).toContain(`resource=${encodeURIComponent(m.resources.readOnly)}`);
+    recordProof(ctx, { attack: 'SDK service agent knows only the MCP URL', expected: 'client credentials with resource, tool works', observed: 'tool call succeeded' });
   });
 });
 
