@@ -9,8 +9,7 @@
  * Prints p50/p95 per round and the median p50 over rounds. `--cpu-prof` writes the server's V8 profile
  * into the work directory (printed at the end); `--entry` runs another copy of the server (A/B runs). Secrets stay in 0600 files in that directory.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { startDatabase } from '../scripts/stack/database.ts';
+import { httpOk, startService, waitFor } from '../scripts/stack/process.ts';
 import { driverCall, toolCall, type Operation } from './operations.ts';
 import { percentile } from './stats.ts';
 
@@ -42,15 +42,6 @@ async function timeCalls(call: () => Promise<unknown>, n: number): Promise<{ p50
   return { p50: percentile(ms, 50), p95: percentile(ms, 95) };
 }
 
-async function waitHealthy(url: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`server not healthy at ${url}`);
-}
-
 async function connect(url: string, version: string, secret: string): Promise<Client> {
   const headers = { 'x-mcp-proxy-auth': secret, 'x-auth-subject': 'bench', 'x-auth-username': 'bench', 'x-auth-client-id': 'bench', 'x-auth-scopes': 'mcp:read' };
   const client = new Client({ name: 'overhead', version: '1.0.0' }, version >= '2026' ? { versionNegotiation: { mode: { pin: version } } } : { supportedProtocolVersions: [version] });
@@ -64,23 +55,27 @@ const db = await startDatabase({ dir, port: DB_PORT, log: (l) => process.stderr.
 const secret = randomBytes(24).toString('hex');
 writeFileSync(join(dir, 'proxy_secret'), secret, { mode: 0o600 });
 writeFileSync(join(dir, 'ro_uri'), db.readerUri, { mode: 0o600 });
-const server = spawn(process.execPath, [...(opts['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), resolve(opts.entry)], {
+const server = startService({
+  name: 'mcp-overhead',
+  command: process.execPath,
+  args: [...(opts['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), resolve(opts.entry)],
   cwd: ROOT,
-  stdio: ['ignore', 'ignore', openSync(join(dir, 'server.log'), 'a')],
+  logFile: join(dir, 'server.log'),
   env: {
-    PATH: process.env.PATH ?? '/usr/bin:/bin', MDB_MCP_TRANSPORT: 'http', MDB_MCP_HTTP_HOST: '127.0.0.1', MDB_MCP_HTTP_PORT: String(MCP_PORT),
+    MDB_MCP_TRANSPORT: 'http', MDB_MCP_HTTP_HOST: '127.0.0.1', MDB_MCP_HTTP_PORT: String(MCP_PORT),
     MDB_MCP_READ_ONLY: 'true', MDB_MCP_CONNECTION_STRING_FILE: join(dir, 'ro_uri'), MDB_MCP_PROXY_SECRET_FILE: join(dir, 'proxy_secret'),
     MDB_MCP_AUDIT_LOG: join(dir, 'audit.jsonl'),
   },
 });
 const driver = new MongoClient(db.readerUri);
 const results = new Map<string, number[]>();
+const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
 const record = (key: string, r: { p50: number; p95: number }) => {
   results.set(key, [...(results.get(key) ?? []), r.p50]);
   console.log(`  ${key.padEnd(34)} p50 ${r.p50.toFixed(2)} ms  p95 ${r.p95.toFixed(2)} ms`);
 };
 try {
-  await waitHealthy(`http://127.0.0.1:${MCP_PORT}/healthz`);
+  await waitFor('overhead server /healthz', () => httpOk(`http://127.0.0.1:${MCP_PORT}/healthz`), { timeoutMs: 30_000, intervalMs: 100, service: server });
   await driver.connect();
   const url = `http://127.0.0.1:${MCP_PORT}/mcp`;
   for (let round = 1; round <= ROUNDS; round++) {
@@ -99,16 +94,14 @@ try {
   }
   console.log(`\nmedian p50 over ${ROUNDS} rounds (overhead = minus the driver's median p50):`);
   for (const [key, p50s] of results) {
-    const med = [...p50s].sort((a, b) => a - b)[Math.floor(p50s.length / 2)]!;
+    const med = median(p50s);
     const op = OPS.find((o) => key.endsWith(o))!;
-    const base = [...results.get(`driver ${op}`)!].sort((a, b) => a - b)[Math.floor(p50s.length / 2)]!;
+    const base = median(results.get(`driver ${op}`)!);
     console.log(`  ${key.padEnd(34)} ${med.toFixed(2)} ms${key.startsWith('driver') ? '' : `  (+${(med - base).toFixed(2)} ms)`}`);
   }
 } finally {
   await driver.close().catch(() => undefined);
-  const exited = new Promise((r) => server.once('exit', r));
-  server.kill('SIGTERM');
-  await exited;
+  await server.stop();
   await db.stop();
   // The work dir holds generated secrets: kept only when it also holds the profile asked for.
   if (opts['cpu-prof']) console.log(`\nwork dir (server .cpuprofile inside; delete when done): ${dir}`);
