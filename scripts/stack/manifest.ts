@@ -134,7 +134,7 @@ export function removeFile(path: string): void {
  * runtime, because both import the same realm file and read the same secrets directory.
  */
 export function realmIdentities(secretsDir: string): Pick<StackManifest, 'clients' | 'users'> {
-  const secret = (name: string) => readFileSync(resolve(secretsDir, name), 'utf8').trim();
+  const secret = (name: string) => readSecret(secretsDir, name);
   return {
     clients: {
       service: { id: 'mcp-service-agent', secret: secret('service_agent_secret') },
@@ -146,4 +146,9 @@ export function realmIdentities(secretsDir: string): Pick<StackManifest, 'client
       operator: { username: 'operator', password: secret('operator_password') },
     },
   };
+}
+
+/** One generated secret (scripts/secrets.sh writes one value per 0600 file). */
+export function readSecret(secretsDir: string, name: string): string {
+  return readFileSync(resolve(secretsDir, name), 'utf8').trim();
 }

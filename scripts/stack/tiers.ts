@@ -2,11 +2,10 @@
  * Starting each tier of the native stack where the plan puts it, wired to the others. Three chains:
  * auth (Keycloak → verifier), data (database → both MCP servers) and, once both are healthy, the edge.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDatabase, type Database } from './database.ts';
 import { startKeycloak, type Keycloak } from './keycloak.ts';
-import { STACK_DIR, writePrivateFile } from './manifest.ts';
+import { STACK_DIR, readSecret, writePrivateFile } from './manifest.ts';
 import { startMcp } from './mcp.ts';
 import { startNginx, type Edge } from './nginx.ts';
 import type { Plan } from './plan.ts';
@@ -16,7 +15,7 @@ import { startVerifier } from './verifier.ts';
 export const CERTS = join(STACK_DIR, 'certs');
 export const SECRETS = join(STACK_DIR, 'secrets');
 export const LOGS = join(STACK_DIR, 'logs');
-const secret = (name: string) => readFileSync(join(SECRETS, name), 'utf8').trim();
+const secret = (name: string) => readSecret(SECRETS, name);
 
 export interface TierContext {
   plan: Plan;

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
-import { realmIdentities, type StackManifest } from '../../scripts/stack/manifest.ts';
+import { readSecret, realmIdentities, type StackManifest } from '../../scripts/stack/manifest.ts';
 
 /** Hosts through which `https://localhost:<port>` reaches a port published on EDGE_BIND. */
 const LOCAL_BINDS = new Set(['127.0.0.1', '0.0.0.0', '::', '[::]', '::1', '[::1]', 'localhost']);
@@ -67,11 +67,10 @@ export interface ComposeManifestInputs {
  * `clientNetns` are null and `internal` is empty (the client-namespace probes skip under compose).
  */
 export function buildComposeManifest(i: ComposeManifestInputs): StackManifest {
-  const secret = (name: string) => readFileSync(resolve(i.secretsDir, name), 'utf8').trim();
   const log = (name: string) => resolve(i.logsDir, `${name}.log`);
   const { edgeUrl } = i;
   // The same shape as scripts/compose/credentials.sh writes for mcp-ro/mcp-rw, with the admin user.
-  const dbUri = `mongodb://admin:${encodeURIComponent(secret('db_admin_password'))}@mongo1:27017,mongo2:27017,mongo3:27017/`
+  const dbUri = `mongodb://admin:${encodeURIComponent(readSecret(i.secretsDir, 'db_admin_password'))}@mongo1:27017,mongo2:27017,mongo3:27017/`
     + '?replicaSet=rs0&tls=true&tlsCAFile=/run/credentials/ca.crt&tlsCertificateKeyFile=/run/credentials/client.pem'
     + '&authSource=admin&authMechanism=SCRAM-SHA-256';
   return {

@@ -23,13 +23,7 @@ describe('discovery from the challenge', () => {
   });
 
   it('lets the official SDK client discover Keycloak from the 401, log a user in with PKCE and the resource parameter, and call a tool', async (ctx) => {
-    const seen: string[] = [];
-    const base = fetchWithCa(m.caFile);
-    const spy = (async (input: string | URL | Request, init?: RequestInit) => {
-      seen.push(String(input instanceof Request ? input.url : input));
-      if (init?.body !== undefined) seen.push(String(init.body));
-      return base(input, init);
-    }) as typeof fetch;
+    const { seen, spy } = recordingFetch();
     const provider = new AgentProvider(m.clients.agent.id, m.clients.agent.redirectUri);
     const connect = async () => {
       const transport = new StreamableHTTPClientTransport(new URL(m.resources.readOnly), { authProvider: provider, fetch: spy as never });
@@ -57,22 +51,29 @@ describe('discovery from the challenge', () => {
   });
 
   it('lets a service agent built on the official SDK discover Keycloak and authenticate with client credentials', async (ctx) => {
-    const bodies: string[] = [];
-    const base = fetchWithCa(m.caFile);
-    const spy = (async (input: string | URL | Request, init?: RequestInit) => {
-      if (init?.body !== undefined) bodies.push(String(init.body));
-      return base(input, init);
-    }) as typeof fetch;
+    const { seen, spy } = recordingFetch();
     const provider = new ClientCredentialsProvider({ clientId: m.clients.service.id, clientSecret: m.clients.service.secret, expectedIssuer: m.issuer });
     const client = new Client({ name: 'service-agent', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(m.resources.readOnly), { authProvider: provider, fetch: spy as never }));
     const r = await client.callTool({ name: 'list-collections', arguments: { database: m.database.name } });
     await client.close();
     expect(r.isError).toBeFalsy();
-    expect(bodies.find((b) => b.includes('grant_type=client_credentials'))).toContain(`resource=${encodeURIComponent(m.resources.readOnly)}`);
+    expect(seen.find((b) => b.includes('grant_type=client_credentials'))).toContain(`resource=${encodeURIComponent(m.resources.readOnly)}`);
     recordProof(ctx, { attack: 'SDK service agent knows only the MCP URL', expected: 'client credentials with resource, tool works', observed: 'tool call succeeded' });
   });
 });
+
+/** A fetch trusting the stack's CA that records every URL and request body the SDK sends, in order. */
+function recordingFetch(): { seen: string[]; spy: typeof fetch } {
+  const seen: string[] = [];
+  const base = fetchWithCa(m.caFile);
+  const spy = (async (input: string | URL | Request, init?: RequestInit) => {
+    seen.push(String(input instanceof Request ? input.url : input));
+    if (init?.body !== undefined) seen.push(String(init.body));
+    return base(input, init);
+  }) as typeof fetch;
+  return { seen, spy };
+}
 
 /** The public agent client as an MCP host would implement it: tokens in memory, the user's browser elsewhere. */
 class AgentProvider implements OAuthClientProvider {

@@ -101,6 +101,8 @@ const NO_DIRECT = "compose: the MCP servers' loopback is inside the proxy contai
 describe('the MCP server without the proxy', () => {
   const direct = (url: string, headers: string[]) =>
     run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '10', '-X', 'POST', '-H', 'content-type: application/json', '-H', 'accept: application/json, text/event-stream', ...headers.flatMap((h) => ['-H', h]), '--data', initialize, url], { netns: m.direct.netns }).then(Number);
+  /** The real proxy credential: these attacks hold it, so only the check under test can refuse them. */
+  const proxyCredential = async () => `x-mcp-proxy-auth: ${(await readFile(m.proxySecretFile, 'utf8')).trim()}`;
 
   it('refuses a direct request without the proxy credential and audits it', async (ctx) => {
     if (!m.direct.netns && m.runtime === 'compose') return ctx.skip(NO_DIRECT);
@@ -114,15 +116,13 @@ describe('the MCP server without the proxy', () => {
 
   it('refuses a request that still carries an Authorization header, even with the proxy credential', async (ctx) => {
     if (!m.direct.netns && m.runtime === 'compose') return ctx.skip(NO_DIRECT);
-    const secret = (await readFile(m.proxySecretFile, 'utf8')).trim();
-    const status = await direct(m.direct.readOnly, [`x-mcp-proxy-auth: ${secret}`, 'x-auth-subject: s', 'x-auth-scopes: mcp:read', 'authorization: Bearer leaked']);
+    const status = await direct(m.direct.readOnly, [await proxyCredential(), 'x-auth-subject: s', 'x-auth-scopes: mcp:read', 'authorization: Bearer leaked']);
     expect([400, 401, 403]).toContain(status);
   });
 
   it('refuses a Host header that is not allowlisted (DNS rebinding at the MCP tier)', async (ctx) => {
     if (!m.direct.netns && m.runtime === 'compose') return ctx.skip(NO_DIRECT);
-    const secret = (await readFile(m.proxySecretFile, 'utf8')).trim();
-    expect(await direct(m.direct.readOnly, [`x-mcp-proxy-auth: ${secret}`, 'host: evil.example'])).toBe(403);
+    expect(await direct(m.direct.readOnly, [await proxyCredential(), 'host: evil.example'])).toBe(403);
   });
 });
 
