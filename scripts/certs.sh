@@ -7,7 +7,7 @@
 # Optional env CERT_OWNERS (compose): see the end of this file.
 # Writes: ca.{crt,key}, edge.{crt,key}, keycloak.{crt,key}, db.{crt,key,pem}, mcp-client.{crt,key,pem}.
 # Keys are EC P-256 (NIST SP 800-57: 128-bit strength, like RSA 3072) in PKCS#8, mode 0600; nothing secret
-# is printed.
+# is printed. Every file is 0600 in a 0700 directory.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -17,7 +17,9 @@ LEAF_DAYS=397          # the CA/Browser Forum ceiling for server certificates
 RENEW_SECONDS=2592000  # 30 days
 umask 077
 mkdir -p "$OUT"
-chmod 755 "$OUT"   # certificates are public; each key file is 0600 on its own
+# Owner only, certificates included: nothing under .stack/ is readable by another local user, so no file
+# has to be judged "public enough" one by one (clients run as the user who started the stack).
+chmod 700 "$OUT"
 cd "$OUT"
 
 log() { printf '[certs] %s\n' "$*" >&2; }
@@ -65,7 +67,7 @@ leaf() {
         -extfile "$ext" -out "$name.crt" 2>/dev/null
   rm -f "$ext"
   printf '%s' "$san" >"$name.san"
-  chmod 644 "$name.crt" "$name.san"
+  chmod 600 "$name.crt" "$name.san"
   return 0
 }
 
@@ -85,8 +87,7 @@ if leaf mcp-client mcp-client clientAuth "" || [ ! -s mcp-client.pem ]; then
   pem mcp-client
 fi
 rm -f ca.srl
-chmod 644 ca.crt
-chmod 600 ./*.key ./*.pem
+chmod 600 ./*.crt ./*.san ./*.key ./*.pem
 
 # Containers run each tier as its own non-root user, and a 0600 key is readable only by its owner:
 # CERT_OWNERS="db=999:999 edge=101:101 keycloak=1000:0 mcp-client=1000:1000" hands NAME.key/.pem over.

@@ -15,7 +15,7 @@ import { makeKey, sign, claims, BASE, RO, RW, type TestKey } from '../verifier/t
 import { startJwksServer, type JwksServer } from '../verifier/test/fixtures/jwks-server.ts';
 import { startStub, type Stub } from './fixtures/upstreams.ts';
 import { makeCert } from './fixtures/tls.ts';
-import { edge, plain, handshake, type Target } from './fixtures/client.ts';
+import { edge, plain, handshake, rawTls, statusOf, type Target } from './fixtures/client.ts';
 
 // Ports 34300–34306 (the edge's range). The edge's public name is edge.test:8443; clients dial 127.0.0.1.
 const P = { https: 34300, http: 34301, verifier: 34302, ro: 34303, rw: 34304, kc: 34305, jwks: 34306 };
@@ -114,15 +114,22 @@ describe('authentication at the edge', () => {
     expect(ro.seen.length).toBe(before);
   });
 
-  it('refuses a foreign Host (DNS rebinding) and a foreign Origin with 403 before any token check', async (ctx) => {
+  it('refuses a foreign Host (DNS rebinding) and a foreign Origin with 403 naming the reason, before any token check', async (ctx) => {
     needNginx(ctx);
-    const before = ro.seen.length;
+    const before = [ro.seen.length, rw.seen.length];
     const token = await readToken();
     const host = await mcpPost('/mcp', token, { host: 'evil.example' });
     expect(host.status).toBe(403);
-    const origin = await mcpPost('/mcp', token, { origin: 'https://evil.example' });
-    expect(origin.status).toBe(403);
-    expect(ro.seen.length).toBe(before);
+    expect(JSON.parse(host.body)).toEqual({ error: 'host_not_allowed' });
+    for (const path of ['/mcp', '/mcp/admin']) {
+      const origin = await mcpPost(path, token, { origin: 'https://evil.example' });
+      expect(origin.status).toBe(403);
+      expect(JSON.parse(origin.body)).toEqual({ error: 'origin_not_allowed' });
+      // Not an OAuth refusal: no challenge that would send the client to get another token.
+      expect(origin.headers['www-authenticate']).toBeUndefined();
+      expect(origin.headers['strict-transport-security']).toMatch(/max-age=/);
+    }
+    expect([ro.seen.length, rw.seen.length]).toEqual(before);
   });
 
   it('answers insufficient scope with 403 and keeps the WWW-Authenticate challenge', async (ctx) => {
@@ -136,12 +143,28 @@ describe('authentication at the edge', () => {
     expect(JSON.parse(r.body)).toEqual({ error: 'insufficient_scope' });
   });
 
-  it('refuses a token in the query string even when the header holds a valid one', async (ctx) => {
+  it.for([
+    '/mcp?access_token=SECRET',
+    '/mcp/admin?x=1&client_secret=SECRET',
+    '/mcp?Refresh%5FToken=SECRET',
+    '/realms/mcp/protocol/openid-connect/auth?client_id=mcp-agent&client_secret=SECRET',
+    '/nope?password=SECRET',
+  ])('refuses a credential in the query string (%s) with 400 at the edge, before the verifier or an upstream sees it', async (path, ctx) => {
     needNginx(ctx);
     const token = await readToken();
-    const r = await mcpPost(`/mcp?access_token=${token}`, token);
-    expect(r.status).toBe(401);
-    expect(r.headers['www-authenticate']).toContain('error="invalid_request"');
+    const seen = [ro.seen.length, rw.seen.length, kc.seen.length];
+    const audit = readFileSync(join(dir, 'verifier.audit.jsonl'), 'utf8');
+    const r = await mcpPost(path.replace('SECRET', token), token);
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.body)).toEqual({ error: 'credential_in_query' });
+    expect([ro.seen.length, rw.seen.length, kc.seen.length]).toEqual(seen);
+    expect(readFileSync(join(dir, 'verifier.audit.jsonl'), 'utf8')).toBe(audit);
+  });
+
+  it('passes a query string that names no credential on to the usual checks', async (ctx) => {
+    needNginx(ctx);
+    const r = await edge(t, { path: '/realms/mcp/login-actions/authenticate?session_code=x&tokenizer=y' });
+    expect(r.status).toBe(200);
   });
 
   it('takes the route from the location, not from a client X-MCP-Route header', async (ctx) => {
@@ -154,7 +177,7 @@ describe('authentication at the edge', () => {
 describe('what reaches the MCP servers', () => {
   it('forwards an accepted request with the verifier identity, the proxy secret and no Authorization', async (ctx) => {
     needNginx(ctx);
-    const forged = { 'x-auth-subject': 'admin', 'x-auth-scopes': 'mcp:write', 'x-auth-username': 'root', 'x-auth-client-id': 'evil', 'x-mcp-proxy-auth': 'guess', 'x-forwarded-for': '10.9.9.9' };
+    const forged = { 'x-auth-subject': 'admin', 'x-auth-scopes': 'mcp:write', 'x-auth-username': 'root', 'x-auth-client-id': 'evil', 'x-mcp-proxy-auth': 'guess', 'x-forwarded-for': '10.9.9.9', 'x-request-id': 'forged-request-id' };
     const r = await mcpPost('/mcp', await readToken(), forged);
     expect(r.status).toBe(200);
     expect(JSON.parse(r.body)).toMatchObject({ upstream: 'mcp-ro', path: '/mcp' });
@@ -173,6 +196,11 @@ describe('what reaches the MCP servers', () => {
     expect(got.headers.host).toBe('edge.test:8443');
     expect(got.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
     expect(r.headers['x-powered-by']).toBeUndefined();
+    // One id joins the tiers: nginx's $request_id reaches the verifier and the upstream, and names the access-log line.
+    const id = got.headers['x-request-id'] as string;
+    await waitFor('access log line', async () => readFileSync(join(dir, 'nginx/logs/access.log'), 'utf8').includes(`"request_id":"${id}"`), { timeoutMs: 5_000, intervalMs: 50 });
+    const decisions = readFileSync(join(dir, 'verifier.audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { requestId?: string });
+    expect(decisions.filter((d) => d.requestId === id)).toHaveLength(1);
   });
 
   it('drops a forged identity header even when the verifier has no value for it', async (ctx) => {
@@ -316,21 +344,80 @@ describe('transport security', () => {
 });
 
 describe('logs', () => {
-  it('never write a token: not the access log (query strings included), not the verifier audit log', async (ctx) => {
+  it('never write a query-string credential, also for requests that fail early (bad header, body too large, plain http)', async (ctx) => {
     needNginx(ctx);
     const token = await readToken();
+    const secret = `s3cret-${Date.now()}`;
     await mcpPost(`/mcp?access_token=${token}`, token);
     await mcpPost('/mcp', token);
+    // Each of these used to put the request line into the error log: an unset $auth_subject logged at
+    // warn for a request that never reached the rewrite phase (duplicate Host), the 413 check at error.
+    const dupHost = await rawTls(t, `GET /mcp?client_secret=${secret} HTTP/1.1\r\nHost: edge.test:8443\r\nHost: edge.test:8443\r\n\r\n`);
+    expect(statusOf(await dupHost.answer)).toBe(400);
+    const tooLarge = await rawTls(t, `POST /mcp?access_token=${secret} HTTP/1.1\r\nHost: edge.test:8443\r\nContent-Length: 5000000\r\n\r\n`);
+    expect(statusOf(await tooLarge.answer)).toBe(400);
+    tooLarge.close();
+    expect((await plain(P.http, `/mcp?access_token=${secret}`)).status).toBe(400);
     const [, payload, signature] = token.split('.');
     const audit = join(dir, 'verifier.audit.jsonl');
-    // The verifier writes its audit line before answering nginx; nginx logs once the response is sent.
-    await waitFor('audit lines', async () => readFileSync(audit, 'utf8').includes('"code":"query_token"'), { timeoutMs: 5_000, intervalMs: 50 });
-    await waitFor('access log', async () => readFileSync(join(dir, 'nginx/logs/access.log'), 'utf8').includes('"status":401'), { timeoutMs: 5_000, intervalMs: 50 });
-    for (const file of [audit, join(dir, 'nginx/logs/access.log'), join(dir, 'nginx/logs/error.log')]) {
+    // nginx logs once the response is sent.
+    await waitFor('access log', async () => readFileSync(join(dir, 'nginx/logs/access.log'), 'utf8').split('"status":400').length > 3, { timeoutMs: 5_000, intervalMs: 50 });
+    for (const file of [audit, join(dir, 'nginx/logs/access.log'), join(dir, 'nginx/logs/error.log'), join(dir, 'nginx.log')]) {
       const text = readFileSync(file, 'utf8');
-      expect(text).not.toContain(payload!);
-      expect(text).not.toContain(signature!);
-      expect(text).not.toContain('access_token');
+      for (const s of [payload!, signature!, secret, 'access_token', 'client_secret']) expect(text, file).not.toContain(s);
+    }
+  });
+
+  it('keeps the error and access logs readable by their owner only', (ctx) => {
+    needNginx(ctx);
+    for (const f of ['error.log', 'access.log']) expect(statSync(join(dir, 'nginx/logs', f)).mode & 0o777, f).toBe(0o600);
+  });
+});
+
+describe('slow clients', () => {
+  // Waits for the edge to act (≈10 s), bounded at 30 s: nginx's default would hold both for 60 s.
+  it('drops a connection whose headers or body stop arriving after 10 s, not after the 60 s default', { timeout: 45_000 }, async (ctx) => {
+    needNginx(ctx);
+    const token = await readToken();
+    const stalledHead = await rawTls(t, 'POST /mcp HTTP/1.1\r\nHost: edge.test:8443\r\nContent-Ty');
+    const stalledBody = await rawTls(t, `POST /mcp HTTP/1.1\r\nHost: edge.test:8443\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"jsonrpc"`);
+    const before = ro.seen.length;
+    try {
+      await waitFor('the edge to drop both', async () => stalledHead.answered() && stalledBody.answered(), { timeoutMs: 30_000, intervalMs: 250 });
+      // nginx closes both without an answer (408 is logged, not sent), and the upstream never sees the request.
+      expect(await stalledHead.answer).toBe('');
+      expect(await stalledBody.answer).toBe('');
+      expect(ro.seen.length).toBe(before);
+    } finally {
+      stalledHead.close();
+      stalledBody.close();
+    }
+  });
+
+  const LIMIT = 128; // limit_conn edge_conn_per_ip in edge.conf.template
+  it('refuses a flood of half-sent requests from one address with 429 too_many_connections beyond the per-IP limit, while another address is served', async (ctx) => {
+    needNginx(ctx);
+    const token = await readToken();
+    // Headers complete, body promised but not sent: the edge holds each one until client_body_timeout.
+    const head = `POST /mcp HTTP/1.1\r\nHost: edge.test:8443\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"jsonrpc"`;
+    const flood = await Promise.all(Array.from({ length: LIMIT + 12 }, () => rawTls(t, head, '127.0.0.1')));
+    try {
+      await waitFor('refusals', async () => flood.filter((f) => f.answered()).length >= 12, { timeoutMs: 10_000, intervalMs: 50 });
+      const answered = await Promise.all(flood.filter((f) => f.answered()).map((f) => f.answer));
+      expect(answered).toHaveLength(12);
+      for (const a of answered) {
+        expect(statusOf(a)).toBe(429);
+        expect(a).toMatch(/\r\nretry-after: 1\r\n/i);
+        expect(a.slice(a.indexOf('\r\n\r\n') + 4)).toBe('{"error":"too_many_connections"}\n');
+      }
+      const before = ro.seen.length;
+      // The flooding address is refused even a normal request; a caller from another address is served.
+      expect((await mcpPost('/mcp', token, {})).status).toBe(429);
+      const other = await edge(t, { method: 'POST', path: '/mcp', localAddress: '127.0.0.2', body: '{"jsonrpc":"2.0","id":1,"method":"ping"}', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+      expect(other.status).toBe(200);
+      expect(ro.seen.length).toBe(before + 1);
+    } finally {
+      for (const f of flood) f.close();
     }
   });
 });

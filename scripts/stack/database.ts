@@ -4,7 +4,8 @@
  * certificate and SCRAM-SHA-256 authentication; then db/init.ts creates the users and the sample data.
  * Used by the native runner and by the integration tests.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { privateDir } from './state-at-rest.ts';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -92,7 +93,8 @@ export async function startDatabase(o: DatabaseOptions): Promise<Database> {
   if (kind === 'ferretdb' && !existsSync(ferretdbBinary())) {
     throw new Error('database: neither mongod on PATH nor FerretDB in the cache; run npm run provision');
   }
-  for (const d of ['data', 'state']) mkdirSync(join(o.dir, d), { recursive: true, mode: 0o700 });
+  privateDir(o.dir);
+  for (const d of ['data', 'state']) privateDir(join(o.dir, d));
   const { certs, secrets } = await ensureMaterial(o);
   const tls = { caFile: join(certs, 'ca.crt'), certKeyFile: join(certs, 'mcp-client.pem') };
   const passwords = {

@@ -8,7 +8,8 @@
  * environment (bootstrap admin, realm `${...}` placeholders), never through argv.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { privateDir, tightenTree } from './state-at-rest.ts';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,6 +89,11 @@ function cdsOptions(dist: string, javaHome: string): Record<string, string> {
   return { JAVA_OPTS_APPEND: `-XX:SharedArchiveFile=${join(dist, '.cds', `${basename(javaHome)}.jsa`)} -XX:+AutoCreateSharedArchive` };
 }
 
+/** JVM temporary files (Quarkus, Vert.x) in the private home rather than a shared /tmp. */
+function javaOptions(home: string, cds: Record<string, string>): Record<string, string> {
+  return { JAVA_OPTS_APPEND: [`-Djava.io.tmpdir=${join(home, 'tmp')}`, cds.JAVA_OPTS_APPEND].filter(Boolean).join(' ') };
+}
+
 // The realm file takes secrets by textual `${NAME}` substitution into JSON, so a value must not be able to
 // end its JSON string or start another placeholder. The generated secrets are base64url/hex anyway.
 const SAFE_SECRET = /^[A-Za-z0-9._~+/=-]{16,512}$/;
@@ -108,16 +114,24 @@ export function realmEnv(publicBaseUrl: string, s: KeycloakSecrets): Record<stri
   };
 }
 
-/** A private home that shares the dist's read-only parts and owns its `data/` (H2 database, import). */
+/**
+ * A private home that shares the dist's read-only parts and owns its `data/` (H2 database, import) and its
+ * temporary directory. Owner-only (0700): the H2 database holds the realm's private signing key and the
+ * clients' secrets, and the import holds the realm with the users' passwords filled in at start.
+ */
 function prepareHome(dist: string, dataDir: string): string {
-  const home = join(dataDir, 'home');
+  const home = join(privateDir(dataDir), 'home');
   rmSync(home, { recursive: true, force: true });
-  mkdirSync(join(home, 'bin'), { recursive: true });
+  privateDir(join(home, 'bin'));
+  privateDir(join(home, 'tmp'));
   // kc.sh derives kc.home.dir from its own (resolved) path, so it is copied, not linked.
   copyFileSync(join(dist, 'bin/kc.sh'), join(home, 'bin/kc.sh'));
+  // copyFile keeps the source's mode whatever the umask: set ours.
+  chmodSync(join(home, 'bin/kc.sh'), 0o700);
   for (const part of ['lib', 'conf', 'themes', 'providers']) symlinkSync(join(dist, part), join(home, part));
-  mkdirSync(join(home, 'data/import'), { recursive: true });
+  privateDir(join(home, 'data/import'));
   copyFileSync(REALM_FILE, join(home, 'data/import/realm-mcp.json'));
+  chmodSync(join(home, 'data/import/realm-mcp.json'), 0o600);
   return home;
 }
 
@@ -136,7 +150,7 @@ export async function startKeycloak(o: KeycloakOptions): Promise<Keycloak> {
     JAVA_HOME: javaHome,
     // Keep the JVM small: it shares two cores and a few GB with the rest of the stack.
     JAVA_OPTS_KC_HEAP: '-Xms128m -Xmx768m',
-    ...cdsOptions(dist, javaHome),
+    ...javaOptions(home, cdsOptions(dist, javaHome)),
     KC_HOSTNAME: new URL(o.publicBaseUrl).origin,
     KC_HTTP_HOST: host,
     KC_HTTP_PORT: String(o.port),
@@ -168,6 +182,9 @@ export async function startKeycloak(o: KeycloakOptions): Promise<Keycloak> {
     await service.stop();
     throw e;
   }
+  // Vert.x creates its class-path cache (tmp/vertx-cache) group- and world-writable. It holds no secret and
+  // sits in the 0700 home, but the rule for .stack/ has no exceptions: owner-only, once it exists.
+  tightenTree(home);
   return {
     internalUrl,
     mgmtUrl,

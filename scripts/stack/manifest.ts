@@ -50,6 +50,11 @@ export interface StackManifest {
   edgeAddressForClient: string;
   /** Native only: the pid of each tier's main process (tests pause the verifier to prove fail-closed). */
   pids?: Record<string, number>;
+  /**
+   * Native only: Keycloak's own HTTP listener as the host reaches it. Its admin API is never served at the
+   * edge; tests that must change the realm (e.g. issue an over-long token) use it with the bootstrap admin.
+   */
+  keycloakInternalUrl?: string;
 }
 
 export interface RunnerState {
@@ -61,7 +66,7 @@ export interface RunnerState {
 
 /** Writes `text` with mode 0600 via a temporary file and rename (no window with looser permissions). */
 export function writePrivateFile(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, text, { mode: 0o600 });
   renameSync(tmp, path);
@@ -110,6 +115,7 @@ export function buildManifest(i: ManifestInputs): StackManifest {
     secretsDir: i.secretsDir,
     edgeAddressForClient: plan.edge.publicHost,
     pids: i.pids,
+    keycloakInternalUrl: `http://${plan.keycloak.fromHost}:${plan.keycloak.port}`,
   };
 }
 

@@ -27,6 +27,14 @@ export interface McpServer {
   url: string;
 }
 
+/**
+ * Load limits an operator may set for the whole stack from the runner's environment (e.g. a benchmark that
+ * drives 64 concurrent calls as one service agent). Only these: every other setting is the runner's.
+ */
+const LOAD_LIMITS = ['MDB_MCP_MAX_SESSIONS', 'MDB_MCP_MAX_SESSIONS_PER_CALLER', 'MDB_MCP_MAX_CONCURRENT_REQUESTS', 'MDB_MCP_MAX_CONCURRENT_REQUESTS_PER_CALLER'];
+const loadLimits = (): Record<string, string> =>
+  Object.fromEntries(LOAD_LIMITS.flatMap((k) => (process.env[k] ? [[k, process.env[k] as string]] : [])));
+
 export async function startMcp(o: McpOptions): Promise<McpServer> {
   const service = startService({
     name: o.name,
@@ -44,6 +52,7 @@ export async function startMcp(o: McpOptions): Promise<McpServer> {
       MDB_MCP_PROXY_SECRET_FILE: o.proxySecretFile,
       MDB_MCP_HTTP_ALLOWED_HOSTS: o.allowedHosts.join(','),
       MDB_MCP_AUDIT_LOG: o.auditLog,
+      ...loadLimits(),
     },
   });
   const base = `http://127.0.0.1:${o.port}`;

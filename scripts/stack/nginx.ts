@@ -3,7 +3,7 @@
  * declared variable list, `*.template` → `conf.d/*`), adds a minimal main nginx.conf, writes the proxy secret
  * into a 0600 include, and runs nginx in the foreground with everything under one prefix directory.
  */
-import { mkdir, readFile, readdir, writeFile, chmod, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile, appendFile, chmod, rm } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +89,19 @@ export async function writeProxySecretInclude(secret: string, file: string): Pro
   await chmod(file, 0o600);
 }
 
+/**
+ * nginx's logs carry request lines, addresses and subjects: created 0600 before nginx opens them (nginx
+ * would create them 0644 and never change the mode of an existing file). Devices such as /dev/stdout are left alone.
+ */
+async function ownerOnlyLogs(files: readonly string[]): Promise<void> {
+  for (const file of files) {
+    if (file.startsWith('/dev/')) continue;
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    await appendFile(file, '', { mode: 0o600 });
+    await chmod(file, 0o600);
+  }
+}
+
 /** The native-only main config: what the image's /etc/nginx/nginx.conf does, with every path in the prefix. */
 export function mainConfig(prefix: string): string {
   const p = (s: string) => join(prefix, s);
@@ -127,14 +140,17 @@ export async function prepareNginx(o: PrepareOptions): Promise<{ confFile: strin
   const prefix = resolve(o.prefix);
   await rm(join(prefix, 'conf.d'), { recursive: true, force: true });
   for (const d of ['conf.d', 'logs', 'secrets', 'temp']) await mkdir(join(prefix, d), { recursive: true });
-  // Why: workers (nobody) must reach the temp dirs; nothing secret is readable by them (0600 files).
-  await chmod(prefix, 0o755);
+  // Why owner-only: the prefix holds the proxy credential, the TLS key and the logs (request lines). Workers
+  // (nobody) need no path in it: the master opens certificates and logs, and bodies and proxied answers stay
+  // in memory (client_body_buffer_size, proxy_max_temp_file_size 0 in the template).
+  await chmod(prefix, 0o700);
   const vars: EdgeVars = {
     ...EDGE_DEFAULTS,
     PROXY_SECRET_INCLUDE: join(prefix, 'secrets/proxy_secret.conf'),
     EDGE_ACCESS_LOG: join(prefix, 'logs/access.log'),
     ...o.vars,
   };
+  await ownerOnlyLogs([join(prefix, 'logs/error.log'), vars.EDGE_ACCESS_LOG]);
   const secret = o.proxySecret ?? (o.proxySecretFile ? readFileSync(o.proxySecretFile, 'utf8').trim() : undefined);
   if (secret !== undefined) await writeProxySecretInclude(secret, vars.PROXY_SECRET_INCLUDE);
   else if (!existsSync(vars.PROXY_SECRET_INCLUDE)) throw new Error('nginx: no proxy secret given and PROXY_SECRET_INCLUDE does not exist');

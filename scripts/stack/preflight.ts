@@ -30,7 +30,7 @@ export async function claimRunner(isolation: RunnerState['isolation']): Promise<
     removeFile(RUNNER_STATE_PATH);
   }
   const mine: RunnerState = { supervisorPid: process.pid, pids: [], isolation, startedAt: new Date().toISOString() };
-  mkdirSync(STACK_DIR, { recursive: true });
+  mkdirSync(STACK_DIR, { recursive: true, mode: 0o700 });
   try {
     writeFileSync(RUNNER_STATE_PATH, JSON.stringify(mine), { flag: state?.supervisorPid === process.pid ? 'w' : 'wx', mode: 0o600 });
   } catch {
@@ -40,6 +40,6 @@ export async function claimRunner(isolation: RunnerState['isolation']): Promise<
 
 /** Each run starts its tier logs empty, so a failure's log tail is this run's; audit logs accumulate. */
 export function freshLogs(dir: string): void {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (const f of readdirSync(dir)) if (f.endsWith('.log') && f !== 'supervisor.log') truncateSync(join(dir, f));
 }

@@ -30,6 +30,23 @@ export interface ServiceOptions {
   logFile: string;
 }
 
+/**
+ * Every tier writes keys, secrets, tokens, identities or request lines somewhere (Keycloak's H2 database holds
+ * the realm's signing key), and third-party tiers create their files with the mode the umask allows. So each
+ * child is started under umask 077: whatever it creates is its owner's alone. A child inherits the umask at
+ * fork time, which spawn/execFile do synchronously, so it is set around the call and restored after.
+ */
+export const TIER_UMASK = 0o077;
+
+export function withTierUmask<T>(fork: () => T): T {
+  const previous = process.umask(TIER_UMASK);
+  try {
+    return fork();
+  } finally {
+    process.umask(previous);
+  }
+}
+
 /** Wraps a command so that it runs inside a network namespace. */
 export function execIn(netns: string | null | undefined, command: string, args: string[]): { command: string; args: string[] } {
   return netns ? { command: 'ip', args: ['netns', 'exec', netns, command, ...args] } : { command, args };
@@ -42,15 +59,15 @@ function baseEnv(): Record<string, string> {
 }
 
 export function startService(o: ServiceOptions): Service {
-  mkdirSync(dirname(o.logFile), { recursive: true });
-  const fd = openSync(o.logFile, 'a');
+  mkdirSync(dirname(o.logFile), { recursive: true, mode: 0o700 });
+  const fd = openSync(o.logFile, 'a', 0o600);
   const { command, args } = execIn(o.netns, o.command, o.args);
-  const child = spawn(command, args, {
+  const child = withTierUmask(() => spawn(command, args, {
     cwd: o.cwd,
     env: { ...baseEnv(), ...o.env },
     stdio: ['ignore', fd, fd],
     detached: true, // own process group, so stop() reaches grandchildren too
-  });
+  }));
   closeSync(fd);
   if (child.pid === undefined) throw new Error(`${o.name}: could not start ${o.command}`);
   const pid = child.pid;
@@ -138,10 +155,10 @@ export function httpOk(url: string, o: HttpProbeOptions = {}): Promise<boolean> 
 export function run(command: string, args: string[], o: { netns?: string | null; input?: string; env?: Record<string, string> } = {}): Promise<string> {
   const { command: c, args: a } = execIn(o.netns, command, args);
   return new Promise((resolve, reject) => {
-    const child = execFile(c, a, { env: o.env ? { ...process.env, ...o.env } : process.env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const child = withTierUmask(() => execFile(c, a, { env: o.env ? { ...process.env, ...o.env } : process.env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${command} ${args[0] ?? ''} failed: ${stderr.trim() || err.message}`));
       else resolve(stdout);
-    });
+    }));
     if (o.input !== undefined) child.stdin?.end(o.input);
   });
 }

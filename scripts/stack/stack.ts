@@ -10,7 +10,8 @@ import { MANIFEST_PATH, ROOT, RUNNER_STATE_PATH, STACK_DIR, buildManifest, readJ
 import { netnsCapable, setupNetns, teardownNetns } from './netns.ts';
 import { planFor } from './plan.ts';
 import { assertProvisioned, claimRunner, freshLogs } from './preflight.ts';
-import { run, waitFor, type Service } from './process.ts';
+import { TIER_UMASK, run, waitFor, type Service } from './process.ts';
+import { privateDir, tightenTree } from './state-at-rest.ts';
 import { CERTS, LOGS, SECRETS, startAuthTier, startDataTier, startEdgeTier, type TierContext } from './tiers.ts';
 
 export interface StartStackOptions {
@@ -37,11 +38,17 @@ export async function startStack(opts: StartStackOptions = {}): Promise<RunningS
   const log = (l: string) => { if (!opts.quiet) process.stderr.write(`[stack] ${l}\n`); };
   const t0 = Date.now();
   const timings: Record<string, number> = {};
+  // The runner writes rendered configs, logs, the runner state and the manifest: all of it owner-only.
+  process.umask(TIER_UMASK);
   assertProvisioned();
   const cap = await netnsCapable();
   const plan = planFor(cap.ok ? 'netns' : 'loopback');
   if (!cap.ok) log(`network namespaces unavailable (${cap.reason}): every tier on 127.0.0.1 — weaker isolation`);
   await claimRunner(plan.isolation);
+  // Before any tier starts: .stack/ and all it holds (also what an older version left) is owner-only.
+  privateDir(STACK_DIR);
+  const tightened = tightenTree(STACK_DIR);
+  if (tightened > 0) log(`state at rest: removed group/other access from ${tightened} entries under ${STACK_DIR}`);
 
   const services: Service[] = [];
   let stopped: Promise<void> | undefined;

@@ -8,7 +8,7 @@ import { openSync } from 'node:fs';
 import { join } from 'node:path';
 import { STACK_DIR } from './manifest.ts';
 import { groupMemoryMiB } from './memory.ts';
-import { tailFile } from './process.ts';
+import { TIER_UMASK, tailFile } from './process.ts';
 import { startStack } from './stack.ts';
 import { summary } from './summary.ts';
 
@@ -45,7 +45,7 @@ async function supervise(report: (r: Report) => void): Promise<void> {
 
 function detach(): void {
   const logFile = join(STACK_DIR, 'logs', 'supervisor.log');
-  const fd = openSync(logFile, 'a');
+  const fd = openSync(logFile, 'a', 0o600);
   const child = spawn(process.execPath, [import.meta.filename, '--supervise'], { detached: true, stdio: ['ignore', fd, fd, 'ipc'] });
   child.once('message', (r: Report) => {
     if (r.ok) process.stdout.write(`${r.text}\n(supervisor pid ${child.pid}, log ${logFile})\n`);
@@ -60,9 +60,13 @@ function detach(): void {
   });
 }
 
+// The supervisor's log and everything the runner writes are its owner's alone (see state-at-rest.ts).
+process.umask(TIER_UMASK);
 const args = process.argv.slice(2);
-if (args.includes('--detach')) {
-  await import('node:fs').then((fs) => fs.mkdirSync(join(STACK_DIR, 'logs'), { recursive: true }));
+if (args[args.indexOf('--runtime') + 1] === 'compose' && args.includes('--runtime')) {
+  await (await import('../compose/start.ts')).startCompose(args); // compose runtime: scripts/compose/start.ts
+} else if (args.includes('--detach')) {
+  await import('node:fs').then((fs) => fs.mkdirSync(join(STACK_DIR, 'logs'), { recursive: true, mode: 0o700 }));
   detach();
 } else if (args.includes('--supervise')) {
   await supervise((r) => process.send?.(r));

@@ -5,9 +5,12 @@
 export const ERROR_CODES = [
   'READ_ONLY', // a create/update/delete tool on a read-only server
   'FORBIDDEN_STAGE', // $out/$merge where writes are not allowed
+  'NAMESPACE_FORBIDDEN', // admin/local/config, system.* or a cluster-wide stage, unless allowReservedNamespaces
   'SERVER_SIDE_JS_DISABLED', // $where/$function/$accumulator/Code with disableServerSideJs
   'INSUFFICIENT_SCOPE', // the asserted identity lacks mcp:write
   'INVALID_ARGUMENT', // arguments failed the tool's schema
+  'INVALID_PARAMS', // tools/call params refused by the protocol layer (no name, arguments not an object): JSON-RPC -32602
+  'PROTOCOL_ERROR', // any other JSON-RPC error answering a tools/call before it reached a tool
   'INDEX_CHECK', // the query would scan the whole collection
   'RESULT_TOO_LARGE', // a single document exceeds maxBytesPerQuery
   'TIMEOUT', // maxTimeMS exceeded
@@ -22,8 +25,13 @@ export const ERROR_CODES = [
   'PROXY_AUTH_REQUIRED',
   'TOKEN_NOT_ALLOWED',
   'BODY_TOO_LARGE',
-  'SESSION_LIMIT',
+  'SESSION_LIMIT', // the global session cap (maxSessions), the last resort behind the per-caller quota
   'SESSION_NOT_FOUND',
+  'CALLER_SESSION_LIMIT', // this caller (subject + client) holds maxSessionsPerCaller sessions: 429 + Retry-After
+  'CALLER_BUSY', // this caller has maxConcurrentRequestsPerCaller requests in flight: 429 + Retry-After
+  'SERVER_BUSY', // maxConcurrentRequests in flight across all callers: 503 + Retry-After
+  'BATCH_NOT_SUPPORTED', // a JSON-RPC batch array: no protocol revision this server negotiates has batching
+  'RESPONSE_TOO_LARGE', // the answer to one HTTP request would exceed maxResponseBytes
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

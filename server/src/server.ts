@@ -7,7 +7,8 @@ import { fromAuthInfo, type Identity } from './identity/identity.ts';
 import { ALL_TOOLS } from './tools/registry.ts';
 import { annotationsFor, type ToolDefinition } from './tools/tool.ts';
 import { refusalFor } from './tools/exposure.ts';
-import { dispatchToolCall } from './tools/dispatch.ts';
+import { auditUnansweredCall, dispatchToolCall } from './tools/dispatch.ts';
+import { ToolCallLedger } from './audit/tool-call-ledger.ts';
 
 /** The protocol revisions this server negotiates (2026-07-28 via server/discover, the 2025 ones via initialize). */
 export const PROTOCOL_VERSIONS = ['2026-07-28', '2025-11-25', '2025-06-18'];
@@ -36,13 +37,19 @@ export function createServer(config: Config, deps: ServerDeps): Server {
     { name: 'mongodb-mcp-secure', version: '0.1.0' },
     { capabilities: { tools: {} }, supportedProtocolVersions: PROTOCOL_VERSIONS },
   );
+  // A tools/call the SDK answers before our handler (malformed params) is audited by the ledger instead.
+  const ledger = new ToolCallLedger((attempt, rpcCode) =>
+    auditUnansweredCall(attempt, fromAuthInfo(attempt.authInfo) ?? deps.defaultIdentity, rpcCode, deps.audit),
+  );
+  ledger.attach(server);
   server.setRequestHandler('tools/list', () => ({
     tools: tools
       .filter((t) => refusalFor(t, config) === null)
       .map((t) => ({ name: t.name, description: t.description, inputSchema: jsonSchemaOf(t), annotations: annotationsFor(t.operationType) })),
   }));
-  server.setRequestHandler('tools/call', (request, ctx) =>
-    dispatchToolCall(
+  server.setRequestHandler('tools/call', (request, ctx) => {
+    ledger.reached(ctx.mcpReq.id);
+    return dispatchToolCall(
       {
         name: request.params.name,
         args: request.params.arguments ?? {},
@@ -50,7 +57,7 @@ export function createServer(config: Config, deps: ServerDeps): Server {
         sessionId: ctx.sessionId,
       },
       { client: deps.client, config, audit: deps.audit, tools },
-    ),
-  );
+    );
+  });
   return server;
 }

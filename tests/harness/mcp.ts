@@ -16,7 +16,13 @@ export async function connectMcp(m: StackManifest, url: string, token: string | 
   });
   const client = new Client({ name: 'security-suite', version: '1.0.0' });
   await client.connect(transport);
-  return { client, transport, close: () => client.close() };
+  // DELETE ends the session server-side (MCP Streamable HTTP): a suite's sessions must not count against the
+  // caller's session quota (maxSessionsPerCaller) for the 15 idle minutes that would otherwise follow.
+  const close = async () => {
+    await transport.terminateSession().catch(() => undefined);
+    await client.close();
+  };
+  return { client, transport, close };
 }
 
 /** The text of a tool result's first content block. */

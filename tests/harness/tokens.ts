@@ -77,11 +77,38 @@ export async function formLogin(m: StackManifest, authUrl: URL, username: string
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: jar.header() },
     body: new URLSearchParams({ username, password, credentialId: '' }).toString(),
   });
-  const location = res.headers.get('location');
-  if (res.status !== 302 || !location || !location.startsWith(m.clients.agent.redirectUri)) {
-    throw new Error(`login for ${username} did not redirect to the agent (HTTP ${res.status})`);
+  jar.store(res);
+  // Keycloak may first send the browser to its own consent step (mcp-agent requires consent).
+  let next = res;
+  for (let hops = 0; hops < 3 && next.status === 302 && !next.headers.get('location')!.startsWith(m.clients.agent.redirectUri); hops++) {
+    next = await f(next.headers.get('location')!, { redirect: 'manual', headers: { cookie: jar.header() } });
+    jar.store(next);
+  }
+  const consented = next.status === 200 ? await consent(f, jar, await next.text(), m.edgeUrl) : next;
+  const location = consented.headers.get('location');
+  if (consented.status !== 302 || !location || !location.startsWith(m.clients.agent.redirectUri)) {
+    throw new Error(`login for ${username} did not redirect to the agent (HTTP ${consented.status})`);
   }
   return location;
+}
+
+/** The consent form of a login page, if it is one: its action (resolved against `base`) and the hidden code it posts back. */
+export function consentForm(html: string, base: string): { action: string; code: string } | null {
+  const action = /<form[^>]*action="([^"]*\/login-actions\/consent[^"]*)"/.exec(html)?.[1];
+  const code = /<input[^>]*name="code"[^>]*value="([^"]+)"/.exec(html)?.[1];
+  return action && code ? { action: new URL(decodeEntities(action), base).toString(), code } : null;
+}
+
+/** mcp-agent requires consent (realm-mcp.json): the person at the keyboard approves the requested scopes. */
+async function consent(f: typeof fetch, jar: CookieJar, html: string, base: string): Promise<Response> {
+  const form = consentForm(html, base);
+  if (!form) throw new Error(`login answered a page that is neither a redirect nor a consent form: ${html.slice(0, 300)}`);
+  return f(form.action, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: jar.header() },
+    body: new URLSearchParams({ code: form.code, accept: 'Yes' }).toString(),
+  });
 }
 
 export async function userToken(m: StackManifest, user: 'analyst' | 'operator', scope: string): Promise<Tokens & { config: oidc.Configuration }> {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { calculatePKCECodeChallenge, randomPKCECodeVerifier } from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultKeycloakHome, startKeycloak } from '../../scripts/stack/keycloak.ts';
+import { consentForm } from '../harness/tokens.ts';
 import type { Keycloak, KeycloakSecrets } from '../../scripts/stack/keycloak.ts';
 
 const PORT = 34200;
@@ -51,22 +52,46 @@ async function authorize(params: Record<string, string>, cookie = ''): Promise<R
   return fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
 }
 
-/** Logs a user in at Keycloak's login form (no browser) and returns the redirect back to the agent. */
-async function login(username: string, password: string, params: Record<string, string>): Promise<URL> {
+const cookiesOf = (...answers: Response[]) => answers.flatMap((r) => r.headers.getSetCookie().map((c) => c.split(';')[0])).join('; ');
+
+/**
+ * Logs a user in at Keycloak's login form (no browser). Returns the redirect back to the agent, the
+ * consent page if Keycloak showed one (accepted unless `decline`), and the SSO cookies of the session.
+ */
+async function loginSession(username: string, password: string, params: Record<string, string>) {
   const page = await authorize(params);
-  const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
   const html = await page.text();
   const action = /<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"/.exec(html)?.[1]?.replaceAll('&amp;', '&');
   if (!action) throw new Error(`no login form (HTTP ${page.status})`);
   // The form posts to the public URL; the edge would forward it to Keycloak's internal address.
   const res = await fetch(action.replace(BASE, kc!.internalUrl), {
-    method: 'POST', redirect: 'manual', headers: { cookie },
+    method: 'POST', redirect: 'manual', headers: { cookie: cookiesOf(page) },
     body: new URLSearchParams({ username, password, credentialId: '' }),
   });
-  const location = res.headers.get('location');
-  if (res.status !== 302 || !location) throw new Error(`login of ${username} answered HTTP ${res.status}`);
-  return new URL(location);
+  // Keycloak may first send the browser to its own consent step (mcp-agent requires consent).
+  const seen = [page, res];
+  let next = res;
+  for (let hops = 0; hops < 3 && next.status === 302 && next.headers.get('location')!.startsWith(BASE); hops++) {
+    next = await fetch(next.headers.get('location')!.replace(BASE, kc!.internalUrl), { redirect: 'manual', headers: { cookie: cookiesOf(...seen) } });
+    seen.push(next);
+  }
+  let consentPage: string | null = null;
+  let back = next;
+  if (next.status === 200) {
+    consentPage = await next.text();
+    const form = consentForm(consentPage, BASE);
+    if (!form) throw new Error(`login of ${username} answered a page that is no consent form (HTTP 200)`);
+    back = await fetch(form.action.replace(BASE, kc!.internalUrl), {
+      method: 'POST', redirect: 'manual', headers: { cookie: cookiesOf(...seen) },
+      body: new URLSearchParams({ code: form.code, accept: 'Yes' }),
+    });
+    seen.push(back);
+  }
+  const location = back.headers.get('location');
+  if (back.status !== 302 || !location) throw new Error(`login of ${username} answered HTTP ${back.status}`);
+  return { back: new URL(location), consentPage, cookie: cookiesOf(...seen) };
 }
+const login = async (username: string, password: string, params: Record<string, string>) => (await loginSession(username, password, params)).back;
 
 /** Authorization code + PKCE S256 for a user, as the public agent does it. */
 async function userTokens(user: 'analyst' | 'operator', scope: string, extra: Record<string, string> = {}) {
@@ -137,6 +162,31 @@ describe('Keycloak realm mcp (real Keycloak 26.7.3)', () => {
     const res = await post('token', { grant_type: 'client_credentials', client_id: 'mcp-service-agent', client_secret: secret(), scope: 'mcp:read' });
     expect(res.status).toBe(401);
     expect(res.body.error).toBe('unauthorized_client');
+  });
+
+  // First of the user flows: the operator has approved nothing yet.
+  it('asks the user to approve each scope for mcp-agent, and answers a silent request for an unapproved scope with interaction_required', async (ctx) => {
+    needKc(ctx);
+    const pkce = { code_challenge: await calculatePKCECodeChallenge(randomPKCECodeVerifier()), code_challenge_method: 'S256' };
+    const first = await loginSession('operator', secrets.operatorPassword, { scope: 'openid mcp:read', ...pkce });
+    // The consent page names what the agent asks for, and nothing it did not ask for.
+    expect(first.consentPage).toContain('Read the database through MCP');
+    expect(first.consentPage).not.toContain('Change the database through MCP');
+    expect(first.back.searchParams.get('code')).toBeTruthy();
+    const silent = async (scope: string, redirect = REDIRECT) => {
+      const res = await authorize({ scope, prompt: 'none', redirect_uri: redirect, ...pkce }, first.cookie);
+      expect(res.status).toBe(302);
+      return new URL(res.headers.get('location')!).searchParams;
+    };
+    // The live session alone gets no code for a scope the user has not approved for this client.
+    const unapproved = await silent('openid mcp:read mcp:write');
+    expect(unapproved.get('error')).toBe('interaction_required');
+    expect(unapproved.get('code')).toBeNull();
+    // What was approved is remembered per client and scope, not per loopback port (RFC 8252 §7.3 allows any):
+    // PKCE binds each code to the program that started the flow.
+    const approved = await silent('openid mcp:read', 'http://127.0.0.1:34298/callback');
+    expect(approved.get('error')).toBeNull();
+    expect(approved.get('code')).toBeTruthy();
   });
 
   it('gives the operator mcp:write with role mcp-writer and both resources in aud', async (ctx) => {

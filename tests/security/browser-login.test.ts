@@ -47,6 +47,9 @@ describe('browser login with PKCE', () => {
     await page.fill('#username', m.users[user].username);
     await page.fill('#password', m.users[user].password);
     await page.click('#kc-login');
+    // mcp-agent requires consent: a person approves the scopes not approved before (the consent page reuses #kc-login for "Yes").
+    const consentPage = page.waitForSelector('#kc-oauth', { timeout: 30_000 }).catch(() => null);
+    if (await Promise.race([callback.then(() => null), consentPage])) await page.click('#kc-login');
     const tokens = await flow.finish((await callback).url());
     await context.close();
     expect(await status(new URL(m.resources.readOnly).pathname, tokens.access_token)).toBe(roStatus);

@@ -1,6 +1,9 @@
 /**
  * One JSON line per decision, to stderr or a file. The token itself is never written: at most the first
  * 12 hex characters of its SHA-256 and its jti, enough to correlate with Keycloak's and the server's logs.
+ * `requestId` (nginx's $request_id) and `tokenId` (what X-Auth-Token-Id carries) are the join keys: the MCP
+ * server's record of the same request carries both. Every string field is capped (FIELD_MAX_CHARS, cut
+ * fields listed in `truncated` with their original length), so no request makes an unbounded line.
  */
 import { openSync, writeSync } from 'node:fs';
 import type { RefusalCode } from './errors.ts';
@@ -9,11 +12,15 @@ export interface AuditEvent {
   outcome: 'accept' | 'refuse';
   code: RefusalCode | 'ok';
   route: string | undefined;
+  /** nginx's $request_id (X-Request-Id), also sent to the MCP upstream. */
+  requestId?: string | undefined;
   method?: string | undefined;
   path?: string | undefined;
   sub?: string | undefined;
   azp?: string | undefined;
   jti?: string | undefined;
+  /** The id sent to the MCP tier as X-Auth-Token-Id: the jti, or `sha256:` + 16 hex of the token. */
+  tokenId?: string | undefined;
   tokenSha256?: string | undefined;
   cached?: boolean;
 }
@@ -23,7 +30,21 @@ export type AuditSink = (e: AuditEvent) => void;
 /** `stderr`, or an append-only file; `write` lets tests capture lines. Throws if the file cannot be opened. */
 export function createAuditSink(target: string, write?: (line: string) => void): AuditSink {
   const out = write ?? batched(target === 'stderr' ? (c: string) => void process.stderr.write(c) : fileAppender(target));
-  return (e) => out(JSON.stringify({ ts: new Date().toISOString(), svc: 'verifier', ...e }) + '\n');
+  return (e) => out(JSON.stringify({ ts: new Date().toISOString(), svc: 'verifier', ...bounded(e) }) + '\n');
+}
+
+/** The longest value a field keeps: an X-Original-URI may be as long as nginx's header buffers allow. */
+export const FIELD_MAX_CHARS = 256;
+
+function bounded(e: AuditEvent): AuditEvent & { truncated?: Record<string, number> } {
+  const out: Record<string, unknown> = { ...e };
+  const truncated: Record<string, number> = {};
+  for (const [k, v] of Object.entries(e)) {
+    if (typeof v !== 'string' || v.length <= FIELD_MAX_CHARS) continue;
+    out[k] = v.slice(0, FIELD_MAX_CHARS);
+    truncated[k] = v.length;
+  }
+  return Object.keys(truncated).length > 0 ? { ...(out as unknown as AuditEvent), truncated } : e;
 }
 
 /**

@@ -3,6 +3,7 @@
  * process with one line naming the field (exit 2) before any socket opens.
  */
 import { z } from 'zod';
+import { CLOCK_SKEW_S, DEFAULT_MAX_TOKEN_LIFETIME_S } from './jwt/verify.ts';
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
@@ -15,6 +16,8 @@ export const ConfigSchema = z.object({
   VERIFIER_CA_FILE: z.string().min(1).optional().describe('CA bundle to trust an https JWKS endpoint'),
   VERIFIER_AUDIT_LOG: z.string().min(1).default('stderr').describe('stderr or a file path'),
   VERIFIER_CACHE_TTL_MS: z.coerce.number().int().min(0).max(30_000).default(30_000).describe('verified-token cache TTL; 0 disables'),
+  VERIFIER_MAX_TOKEN_LIFETIME_S: z.coerce.number().int().min(CLOCK_SKEW_S).max(86_400).default(DEFAULT_MAX_TOKEN_LIFETIME_S)
+    .describe("longest accepted exp - iat in seconds: the realm's access-token lifespan plus the clock skew"),
   VERIFIER_JWKS_REFRESH_MS: z.coerce.number().int().min(1_000).default(30_000).describe('at most one unknown-kid JWKS refresh per interval'),
 });
 

@@ -28,6 +28,8 @@ export const REFUSALS = {
   not_yet_valid: { status: 401, error: 'invalid_token', description: 'the token is not valid yet' },
   missing_claim: { status: 401, error: 'invalid_token', description: 'the token lacks a required claim' },
   not_access_token: { status: 401, error: 'invalid_token', description: 'the token is not an access token' },
+  // exp - iat beyond what the issuer hands out: a token minted with a stolen signing key, not one Keycloak issued.
+  lifetime_too_long: { status: 401, error: 'invalid_token', description: 'the token lifetime exceeds the accepted maximum' },
   // Valid token, not enough rights (RFC 6750 §3.1 insufficient_scope, 403).
   missing_scope: { status: 403, error: 'insufficient_scope', description: 'the token lacks the required scope' },
   missing_role: { status: 403, error: 'insufficient_scope', description: 'the user lacks the required role' },

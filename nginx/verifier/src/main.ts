@@ -38,6 +38,7 @@ const server = createVerifierServer({
   publicBaseUrl: c.VERIFIER_PUBLIC_BASE_URL,
   keys,
   cache: new TokenCache(c.VERIFIER_CACHE_TTL_MS),
+  maxTokenLifetimeS: c.VERIFIER_MAX_TOKEN_LIFETIME_S,
   audit,
 });
 

@@ -3,6 +3,9 @@ import { SignJWT } from 'jose';
 import { makeKey, sign, claims, unsigned, NOW, RO, RW, BASE, type TestKey } from './fixtures/tokens.ts';
 import { startJwksServer, type JwksServer } from './fixtures/jwks-server.ts';
 import { startVerifier, fromEdge, type Harness } from './fixtures/verifier.ts';
+import { readFileSync } from 'node:fs';
+import { CLOCK_SKEW_S, DEFAULT_MAX_TOKEN_LIFETIME_S } from '../src/jwt/verify.ts';
+import { FIELD_MAX_CHARS } from '../src/audit.ts';
 
 // Ports from the edge's range (34300–34399); this file owns 34320–34321.
 let jwks: JwksServer;
@@ -82,6 +85,21 @@ describe('no or unusable credentials', () => {
     const r = await v.ask(fromEdge('ro', token, { 'x-original-uri': `/mcp?access_token=${token}` }));
     expect(r.status).toBe(401);
     expect(challengeOf(r)).toContain('error="invalid_request"');
+  });
+
+  it.for(['client_secret=s', 'Refresh_Token=r', 'access%5Ftoken=t', 'x=1&api-key=k', 'id_token=i'])(
+    'refuses a credential named in the query string after percent-decoding (%s)',
+    async (query) => {
+      const r = await v.ask(fromEdge('ro', await sign(realm, claims()), { 'x-original-uri': `/mcp?${query}` }));
+      expect(r.status).toBe(401);
+      expect(challengeOf(r)).toContain('error="invalid_request"');
+      expect(v.audit.at(-1)).toContain('"code":"query_token"');
+    },
+  );
+
+  it('accepts a query string that names no credential', async () => {
+    const r = await v.ask(fromEdge('ro', await sign(realm, claims()), { 'x-original-uri': '/mcp?tokenizer=x&session=1' }));
+    expect(r.status).toBe(204);
   });
 
   it('refuses Basic credentials', async () => {
@@ -192,6 +210,30 @@ describe('invalid tokens', () => {
     await invalid(await sign(realm, claims({ iat: NOW + 120 })));
   });
 
+  it('refuses a token whose lifetime exceeds the realm lifespan plus skew, even when its signature is valid', async () => {
+    // What a forger with a leaked signing key mints: exp a year ahead. Keycloak never issues it.
+    await invalid(await sign(realm, claims({ iat: NOW - 10, exp: NOW + 365 * 86_400 })));
+    expect(v.audit.at(-1)).toContain('"code":"lifetime_too_long"');
+    await invalid(await sign(realm, claims({ iat: NOW - 10, exp: NOW - 10 + DEFAULT_MAX_TOKEN_LIFETIME_S + 1 })));
+    expect(v.audit.at(-1)).toContain('"code":"lifetime_too_long"');
+  });
+
+  it('accepts a token that lives exactly the realm lifespan', async () => {
+    const r = await v.ask(fromEdge('ro', await sign(realm, claims({ iat: NOW - 10, exp: NOW - 10 + 300 }))));
+    expect(r.status).toBe(204);
+  });
+
+  it('refuses a token without iat (RFC 9068 §2.2 requires it; without it no lifetime can be checked)', async () => {
+    await invalid(await sign(realm, claims({ iat: null })));
+    expect(v.audit.at(-1)).toContain('"code":"missing_claim"');
+  });
+
+  it('keeps the default maximum lifetime equal to the realm access-token lifespan plus the skew', () => {
+    const realmJson = JSON.parse(readFileSync(new URL('../../../keycloak/realm-mcp.json', import.meta.url), 'utf8')) as { accessTokenLifespan: number; clients: { attributes?: Record<string, string> }[] };
+    const lifespans = [realmJson.accessTokenLifespan, ...realmJson.clients.map((c) => Number(c.attributes?.['access.token.lifespan'] ?? 0))];
+    expect(DEFAULT_MAX_TOKEN_LIFETIME_S).toBe(Math.max(...lifespans) + CLOCK_SKEW_S);
+  });
+
   it('refuses a token without exp', async () => {
     await invalid(await sign(realm, claims({ exp: null })));
     expect(v.audit.at(-1)).toContain('"code":"missing_claim"');
@@ -238,6 +280,46 @@ describe('audit', () => {
     expect(lines[2]).toMatchObject({ code: 'query_token', path: '/mcp' });
     const all = v.audit.join('');
     for (const t of [good, bad]) for (const part of t.split('.')) expect(all).not.toContain(part);
+  });
+});
+
+const REQUEST_ID = '0123456789abcdef0123456789abcdef'; // nginx's $request_id: 32 hex
+const lastRecord = () => JSON.parse(v.audit.at(-1)!) as Record<string, unknown>;
+
+describe('audit join keys', () => {
+  it('records the request id and the very token id it sends the MCP tier on an accept', async () => {
+    const r = await v.ask(fromEdge('ro', await sign(realm, claims()), { 'x-request-id': REQUEST_ID }));
+    expect(r.status).toBe(204);
+    expect(lastRecord()).toMatchObject({ outcome: 'accept', requestId: REQUEST_ID, tokenId: 'jti-0001' });
+    expect(lastRecord().tokenId).toBe(r.headers['x-auth-token-id']);
+  });
+
+  it('uses the same SHA-256 prefix in the record and the header for a token without jti', async () => {
+    const r = await v.ask(fromEdge('ro', await sign(realm, claims({ jti: null })), { 'x-request-id': REQUEST_ID }));
+    expect(r.headers['x-auth-token-id']).toMatch(/^sha256:[0-9a-f]{16}$/);
+    expect(lastRecord().tokenId).toBe(r.headers['x-auth-token-id']);
+  });
+
+  it('records the request id on a refusal too', async () => {
+    const r = await v.ask(fromEdge('ro', undefined, { 'x-request-id': REQUEST_ID }));
+    expect(r.status).toBe(401);
+    expect(lastRecord()).toMatchObject({ outcome: 'refuse', code: 'missing_token', requestId: REQUEST_ID });
+  });
+
+  it('does not record a request id that is not one nginx could have made', async () => {
+    await v.ask(fromEdge('ro', await sign(realm, claims()), { 'x-request-id': 'a b"c' }));
+    expect(lastRecord()).not.toHaveProperty('requestId');
+  });
+});
+
+describe('bounded records', () => {
+  it('caps a 10,000-character path and marks it truncated with its original length', async () => {
+    const path = '/mcp' + 'x'.repeat(9_996);
+    await v.ask(fromEdge('ro', await sign(realm, claims()), { 'x-original-uri': path }));
+    const rec = lastRecord();
+    expect(rec.path).toHaveLength(FIELD_MAX_CHARS);
+    expect(rec.truncated).toEqual({ path: 10_000 });
+    expect(Buffer.byteLength(v.audit.at(-1)!)).toBeLessThan(4096);
   });
 });
 

@@ -1,26 +1,33 @@
-import { closeSync, fstatSync, openSync, statSync, writeSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { closeSync, fchmodSync, fstatSync, openSync, statSync, writeSync } from 'node:fs';
 import type { ErrorCode } from '../errors.ts';
+import { boundRecord, type Bounded } from './bounded-record.ts';
 
 /**
- * One JSON line per tool call (ok, refused or failed, known tool or not) and per refused HTTP request.
- * Records carry who/what/outcome and a digest of the arguments — never argument values, tokens,
- * passwords or connection strings, so the log can be shipped anywhere.
+ * One JSON line per tools/call attempt (ok, refused or failed, known tool or not, well-formed or not) and
+ * per refused HTTP request. Records carry who/what/outcome and a digest of the arguments — never argument
+ * values, tokens, passwords or connection strings, so the log can be shipped anywhere. Every record is
+ * bounded (boundRecord) before it is written.
  */
 export interface AuditRecord {
   time: string;
   event: 'tool_call' | 'http_refused';
+  /** nginx's `$request_id` (X-Request-Id): the same value is in the verifier's record and the edge's access log. */
   requestId: string | null;
+  /** The verifier's token id (X-Auth-Token-Id: the jti, or a SHA-256 prefix of the token); also in its record. */
+  tokenId?: string | null;
   sessionId: string | null;
   subject: string | null;
   username: string | null;
   agent: string | null;
-  tool?: string;
+  /** The tool name as sent (null when the call named none). */
+  tool?: string | null;
   operationType?: string | null;
   namespace?: string | null;
   argsDigest?: string;
   outcome: 'ok' | 'refused' | 'error';
   errorCode: ErrorCode | null;
+  /** The JSON-RPC error code when the protocol layer answered the call with an error (e.g. -32602). */
+  rpcCode?: number;
   documents?: number | null;
   durationMs?: number;
   httpStatus?: number;
@@ -32,9 +39,11 @@ export interface AuditSink {
   write(record: AuditRecord): void;
 }
 
-/** `stderr` or an absolute/relative file path (appended; created with mode 0600). */
+const line = (r: AuditRecord): string => JSON.stringify(boundRecord(r)) + '\n';
+
+/** `stderr` or an absolute/relative file path (appended; owner-only, mode 0600). */
 export function createAuditSink(destination: string): AuditSink {
-  if (destination === 'stderr') return { write: (r) => process.stderr.write(JSON.stringify(r) + '\n') };
+  if (destination === 'stderr') return { write: (r) => process.stderr.write(line(r)) };
   return fileSink(destination);
 }
 
@@ -49,30 +58,19 @@ function fileSink(path: string): AuditSink {
   const open = () => {
     if (fd >= 0) closeSync(fd);
     fd = openSync(path, 'a', 0o600);
+    fchmodSync(fd, 0o600); // the mode above applies only when the file is created; an older log is tightened too
     ino = fstatSync(fd).ino;
   };
   return {
     write(r) {
       if (fd < 0 || statSync(path, { throwIfNoEntry: false })?.ino !== ino) open();
-      writeSync(fd, JSON.stringify(r) + '\n');
+      writeSync(fd, line(r));
     },
   };
 }
 
-/** Collects records in memory (tests). */
-export function memoryAuditSink(): AuditSink & { records: AuditRecord[] } {
-  const records: AuditRecord[] = [];
-  return { records, write: (r) => void records.push(structuredClone(r)) };
-}
-
-/** JSON with object keys sorted at every depth, so equal arguments always hash the same. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  }) ?? 'null';
-}
-
-export function argsDigest(args: unknown): string {
-  return 'sha256:' + createHash('sha256').update(canonicalJson(args ?? {})).digest('hex');
+/** Collects records in memory, bounded exactly as the file sink writes them (tests). */
+export function memoryAuditSink(): AuditSink & { records: Bounded<AuditRecord>[] } {
+  const records: Bounded<AuditRecord>[] = [];
+  return { records, write: (r) => void records.push(structuredClone(boundRecord(r))) };
 }

@@ -53,8 +53,9 @@ export function secret(description: string) {
   return z.string().default('').describe(description).meta({ kind: 'string', secret: true });
 }
 
-export function list(description: string) {
-  return z.preprocess(toList, z.array(z.string())).default([]).describe(description).meta({ kind: 'list' });
+/** `items` may refine the parsed list (e.g. check each entry); its messages must not echo values. */
+export function list(description: string, items: z.ZodType<string[]> = z.array(z.string())) {
+  return z.preprocess(toList, items).default([]).describe(description).meta({ kind: 'list' });
 }
 
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T, defaultValue: T[number], description: string) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bool, integer, list, oneOf, secret, text } from './fields.ts';
+import { allowanceEntries } from '../guard/namespace-policy.ts';
 
 const MiB = 1024 * 1024;
 
@@ -20,13 +21,21 @@ export const configFields = {
   maxBytesPerQuery: integer(16 * MiB, 'Maximum bytes (relaxed EJSON) returned by one tool call.', 1024, 256 * MiB),
   maxTimeMS: integer(15_000, 'Server-side time limit (maxTimeMS) on every database operation.', 1, 3_600_000),
   disableServerSideJs: bool(true, 'Refuse $where, $function and $accumulator anywhere in filters and pipelines.'),
+  allowReservedNamespaces: list(
+    'Comma list of reserved databases (admin, local, config) or exact namespaces (db.system.x) that tools may name. Default: none - no tool reads, lists or names them.',
+    allowanceEntries,
+  ),
   proxySecret: secret('Shared secret the edge sends in X-MCP-Proxy-Auth; identity headers are trusted only with it.'),
   insecureNoProxyAuth: bool(false, 'LAB ONLY: allow transport=http without proxySecret (identity headers are then ignored).'),
   httpAllowedHosts: list('Extra allowed Host header values (host:port), e.g. the edge public host localhost:8443.'),
   httpAllowedOrigins: list('Allowed Origin header values (scheme://host:port). Requests without Origin are allowed.'),
   auditLog: text('stderr', 'Audit log destination: stderr or a file path (JSON lines, appended).'),
   httpBodyLimit: integer(MiB, 'Maximum HTTP request body in bytes (413 above).', 1024, 64 * MiB),
-  maxSessions: integer(100, 'Maximum concurrent 2025-era HTTP sessions (503 above).', 1, 100_000),
+  maxSessions: integer(100, 'Maximum concurrent 2025-era HTTP sessions, all callers together: the last resort behind maxSessionsPerCaller (503 above).', 1, 100_000),
+  maxSessionsPerCaller: integer(10, 'Maximum concurrent 2025-era HTTP sessions of one caller (subject + client); 429 with Retry-After above.', 1, 100_000),
+  maxConcurrentRequestsPerCaller: integer(4, 'Maximum HTTP requests of one caller (subject + client) in flight at once; 429 with Retry-After above.', 1, 10_000),
+  maxConcurrentRequests: integer(32, 'Maximum HTTP requests in flight at once, all callers together; 503 with Retry-After above.', 1, 100_000),
+  maxResponseBytes: integer(4 * MiB, 'Maximum bytes of the answer to one HTTP request (a JSON-RPC batch included); serialising stops there with RESPONSE_TOO_LARGE.', 64 * 1024, 256 * MiB),
   sessionIdleMs: integer(15 * 60_000, 'Idle time after which an HTTP session is closed.', 1000, 24 * 3_600_000),
   dangerouslyAllowNonLoopback: bool(false, 'LAB ONLY: allow binding httpHost to a non-loopback address.'),
   allowWritePrivilegesInReadOnly: bool(false, 'LAB ONLY: start in read-only mode even if the DB user can write.'),

@@ -10,7 +10,10 @@ export interface Identity {
   username: string;
   clientId: string;
   scopes: string[];
+  /** nginx's request id (X-Request-Id), for joining the edge's, verifier's and server's records. */
   requestId?: string;
+  /** The verifier's id of the token behind this call (X-Auth-Token-Id), never the token itself. */
+  tokenId?: string;
 }
 
 /** The stdio caller is whoever launched the process; it holds every scope the server offers. */
@@ -34,7 +37,7 @@ export function anonymousIdentity(requestId?: string): Identity {
  * token never reaches this tier (nginx strips Authorization; we refuse requests that still carry it).
  */
 export function toAuthInfo(id: Identity): AuthInfo {
-  return { token: '', clientId: id.clientId, scopes: id.scopes, extra: { subject: id.subject, username: id.username, requestId: id.requestId } };
+  return { token: '', clientId: id.clientId, scopes: id.scopes, extra: { subject: id.subject, username: id.username, requestId: id.requestId, tokenId: id.tokenId } };
 }
 
 export function fromAuthInfo(info: AuthInfo | undefined): Identity | undefined {
@@ -46,5 +49,6 @@ export function fromAuthInfo(info: AuthInfo | undefined): Identity | undefined {
     clientId: info.clientId,
     scopes: info.scopes,
     ...(typeof extra.requestId === 'string' ? { requestId: extra.requestId } : {}),
+    ...(typeof extra.tokenId === 'string' ? { tokenId: extra.tokenId } : {}),
   };
 }

@@ -4,7 +4,9 @@ import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { Config } from '../config/schema.ts';
 import { redactText } from '../config/help.ts';
 import { ToolError, toToolError, type ErrorCode } from '../errors.ts';
-import { argsDigest, type AuditRecord, type AuditSink } from '../audit/audit-log.ts';
+import type { AuditRecord, AuditSink } from '../audit/audit-log.ts';
+import { argsDigest } from '../audit/args-digest.ts';
+import type { ToolCallAttempt } from '../audit/tool-call-ledger.ts';
 import { enforceQueryPolicy } from '../guard/query-policy.ts';
 import { WRITE_SCOPE, type Identity } from '../identity/identity.ts';
 import { isWriteOperation, namespaceOf, type ToolDefinition } from './tool.ts';
@@ -24,7 +26,7 @@ export interface CallInfo {
   sessionId: string | undefined;
 }
 
-const REFUSALS = new Set<ErrorCode>(['READ_ONLY', 'FORBIDDEN_STAGE', 'SERVER_SIDE_JS_DISABLED', 'INSUFFICIENT_SCOPE', 'INVALID_ARGUMENT', 'INDEX_CHECK', 'TOOL_DISABLED', 'UNKNOWN_TOOL', 'RESULT_TOO_LARGE']);
+const REFUSALS = new Set<ErrorCode>(['READ_ONLY', 'FORBIDDEN_STAGE', 'NAMESPACE_FORBIDDEN', 'SERVER_SIDE_JS_DISABLED', 'INSUFFICIENT_SCOPE', 'INVALID_ARGUMENT', 'INDEX_CHECK', 'TOOL_DISABLED', 'UNKNOWN_TOOL', 'RESULT_TOO_LARGE', 'RESPONSE_TOO_LARGE']);
 
 function describeIssue(issue: z.core.$ZodIssue | undefined): string {
   const path = issue?.path.length ? issue.path.join('.') : 'arguments';
@@ -46,26 +48,35 @@ function admit(tool: ToolDefinition | undefined, call: CallInfo, deps: DispatchD
   return { tool, args: parsed.data };
 }
 
-/** Runs one tools/call end to end and writes exactly one audit record, whatever happens. */
-export async function dispatchToolCall(call: CallInfo, deps: DispatchDeps): Promise<CallToolResult> {
-  const started = performance.now();
-  const tool = deps.tools.find((t) => t.name === call.name);
-  const record: AuditRecord = {
+/**
+ * What a record knows before any check: who, which tool, which namespace, a digest of the arguments.
+ * Never throws, whatever was sent (the digest does not recurse; the sink bounds every field).
+ */
+function attemptRecord(name: unknown, args: unknown, identity: Identity, sessionId: string | undefined, tool?: ToolDefinition): AuditRecord {
+  return {
     time: new Date().toISOString(),
     event: 'tool_call',
-    requestId: call.identity.requestId ?? null,
-    sessionId: call.sessionId ?? null,
-    subject: call.identity.subject,
-    username: call.identity.username,
-    agent: call.identity.clientId,
-    tool: tool ? tool.name : call.name.slice(0, 64),
+    requestId: identity.requestId ?? null,
+    tokenId: identity.tokenId ?? null,
+    sessionId: sessionId ?? null,
+    subject: identity.subject,
+    username: identity.username,
+    agent: identity.clientId,
+    tool: tool ? tool.name : typeof name === 'string' ? name : null,
     operationType: tool?.operationType ?? null,
-    namespace: namespaceOf(call.args),
-    argsDigest: argsDigest(call.args),
+    namespace: namespaceOf(args),
+    argsDigest: argsDigest(args),
     outcome: 'ok',
     errorCode: null,
     documents: null,
   };
+}
+
+/** Runs one tools/call end to end and writes exactly one audit record, whatever happens. */
+export async function dispatchToolCall(call: CallInfo, deps: DispatchDeps): Promise<CallToolResult> {
+  const started = performance.now();
+  const tool = deps.tools.find((t) => t.name === call.name);
+  const record = attemptRecord(call.name, call.args, call.identity, call.sessionId, tool);
   try {
     const admitted = admit(tool, call, deps);
     const out = await admitted.tool.execute(admitted.args as never, { client: deps.client, config: deps.config, identity: call.identity });
@@ -82,6 +93,21 @@ export async function dispatchToolCall(call: CallInfo, deps: DispatchDeps): Prom
     record.durationMs = Math.round(performance.now() - started);
     deps.audit.write(record);
   }
+}
+
+/**
+ * The one record of a tools/call the protocol layer answered itself, before dispatch: params the SDK
+ * refused (-32602: `arguments` not an object, no `name`), any other JSON-RPC error, or a message it drops
+ * unanswered (params not an object) — none of them ran a tool.
+ */
+export function auditUnansweredCall(attempt: ToolCallAttempt, identity: Identity, rpcCode: number | null, audit: AuditSink): void {
+  const params = (attempt.params ?? {}) as { name?: unknown; arguments?: unknown };
+  const record = attemptRecord(params.name, params.arguments ?? {}, identity, attempt.sessionId);
+  record.outcome = rpcCode === -32603 ? 'error' : 'refused';
+  record.errorCode = rpcCode === -32602 ? 'INVALID_PARAMS' : rpcCode === -32603 ? 'INTERNAL' : 'PROTOCOL_ERROR';
+  if (rpcCode !== null) record.rpcCode = rpcCode;
+  record.durationMs = Math.round(performance.now() - attempt.received);
+  audit.write(record);
 }
 
 function secretsOf(config: Config): string[] {

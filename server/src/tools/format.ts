@@ -2,6 +2,7 @@ import { BSON, type AbstractCursor, type Document } from 'mongodb';
 import { ToolError } from '../errors.ts';
 import type { Config } from '../config/schema.ts';
 import type { ToolOutput } from './tool.ts';
+import { currentResponseBudget, wireBytes } from '../transport/response-budget.ts';
 
 const { EJSON } = BSON;
 
@@ -22,6 +23,7 @@ export async function collectDocuments(cursor: AbstractCursor<Document>, config:
   const parts: string[] = [];
   let bytes = 2;
   let cut: string | null = null;
+  const budget = currentResponseBudget();
   try {
     for await (const doc of cursor) {
       if (parts.length >= maxDocs) {
@@ -35,6 +37,8 @@ export async function collectDocuments(cursor: AbstractCursor<Document>, config:
         cut = `maxBytesPerQuery=${config.maxBytesPerQuery}`;
         break;
       }
+      // The HTTP request's byte budget (maxResponseBytes) is shared with the rest of its answer: stop here.
+      if (budget && !budget.charge(wireBytes(text) + 1)) throw budget.exceeded();
       bytes += size;
       parts.push(text);
     }
@@ -52,5 +56,7 @@ export async function collectDocuments(cursor: AbstractCursor<Document>, config:
 export function formatValue(label: string, value: unknown, config: Config, documents: number | null = null): ToolOutput {
   const text = `${label}\n${toEjson(value)}`;
   if (Buffer.byteLength(text) > config.maxBytesPerQuery) throw new ToolError('RESULT_TOO_LARGE', `result exceeds maxBytesPerQuery=${config.maxBytesPerQuery}`);
+  const budget = currentResponseBudget();
+  if (budget && !budget.charge(wireBytes(text))) throw budget.exceeded();
   return { text, documents };
 }

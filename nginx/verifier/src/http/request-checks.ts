@@ -12,12 +12,16 @@ const API_KEY_HEADER = /^(x-)?(api[-_]?key|api[-_]?token|apikey|auth[-_]?token|a
 const DB_HEADER = /^(x-)?(mongo|mongodb|mdb|db|database)([-_]|$)/i;
 const DB_URI = /mongodb(\+srv)?:\/\//i;
 
+// The credential names the edge refuses in a query string (nginx/templates/edge.conf.template, $edge_query_credential);
+// checked again here after percent-decoding, which nginx's map cannot do.
+const QUERY_CREDENTIAL = /^(?:(?:access|refresh|id|subject|actor)_token|client_secret|client_assertion|password|api[_-]?key|token)$/i;
+
 /** RFC 6750 §2.3 URI query parameter: the token would land in logs and Referer headers (RFC 9700 §2.4.1). */
 export function checkQuery(originalUri: string | undefined): void {
   const q = originalUri?.indexOf('?') ?? -1;
   if (q < 0 || originalUri === undefined) return;
   for (const name of new URLSearchParams(originalUri.slice(q + 1)).keys()) {
-    if (name.toLowerCase() === 'access_token') throw new Refusal('query_token');
+    if (QUERY_CREDENTIAL.test(name)) throw new Refusal('query_token');
   }
 }
 

@@ -21,6 +21,8 @@ export interface VerifierDeps {
   audit: AuditSink;
   /** Seconds since the epoch (tests freeze it). */
   now?: () => number;
+  /** Longest accepted token lifetime (`exp - iat`), seconds. */
+  maxTokenLifetimeS?: number;
 }
 
 // Claims become header values: anything outside printable ASCII is percent-encoded, so no claim can
@@ -55,7 +57,7 @@ export function createVerifierServer(d: VerifierDeps): Server {
 async function verify(req: IncomingMessage, res: ServerResponse, d: VerifierDeps): Promise<void> {
   const h = req.headers;
   const routeHeader = h['x-mcp-route'];
-  const base = { method: str(h['x-original-method']), path: pathOf(str(h['x-original-uri'])) };
+  const base = { requestId: requestIdOf(h['x-request-id']), method: str(h['x-original-method']), path: pathOf(str(h['x-original-uri'])) };
   if (!isRoute(routeHeader)) {
     d.audit({ outcome: 'refuse', code: 'bad_route', route: undefined, ...base });
     res.writeHead(500).end();
@@ -73,17 +75,18 @@ async function verify(req: IncomingMessage, res: ServerResponse, d: VerifierDeps
     claims = d.cache.get(tokenHash);
     cached = claims !== undefined;
     if (!claims) {
-      claims = await verifyAccessToken(token, { issuer: d.issuer, keys: d.keys, now: d.now });
+      claims = await verifyAccessToken(token, { issuer: d.issuer, keys: d.keys, now: d.now, maxLifetimeS: d.maxTokenLifetimeS });
       d.cache.set(tokenHash, claims);
     }
     checkRights(claims, route, d.publicBaseUrl);
   } catch (e) {
     if (!(e instanceof Refusal)) throw e;
-    refuse(res, d, e.code, route, { ...base, tokenSha256: tokenHash?.slice(0, 12), sub: str(claims?.sub), azp: clientOf(claims), jti: str(claims?.jti) });
+    const tokenId = tokenHash === undefined ? undefined : tokenIdOf(claims, tokenHash);
+    refuse(res, d, e.code, route, { ...base, tokenSha256: tokenHash?.slice(0, 12), tokenId, sub: str(claims?.sub), azp: clientOf(claims), jti: str(claims?.jti) });
     return;
   }
-  const tokenId = str(claims.jti) ?? `sha256:${tokenHash.slice(0, 16)}`;
-  d.audit({ outcome: 'accept', code: 'ok', route, ...base, sub: claims.sub, azp: clientOf(claims), jti: str(claims.jti), tokenSha256: tokenHash.slice(0, 12), cached });
+  const tokenId = tokenIdOf(claims, tokenHash);
+  d.audit({ outcome: 'accept', code: 'ok', route, ...base, sub: claims.sub, azp: clientOf(claims), jti: str(claims.jti), tokenId, tokenSha256: tokenHash.slice(0, 12), cached });
   res.writeHead(204, {
     'x-auth-subject': safe(claims.sub),
     'x-auth-username': safe(claims.preferred_username),
@@ -105,6 +108,17 @@ function refuse(res: ServerResponse, d: VerifierDeps, code: RefusalCode, route: 
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
+}
+
+/** What X-Auth-Token-Id carries to the MCP tier (and both audit records): the jti, else a token hash prefix. */
+function tokenIdOf(claims: AccessToken | undefined, tokenHash: string): string {
+  return str(claims?.jti) ?? `sha256:${tokenHash.slice(0, 16)}`;
+}
+
+/** nginx's $request_id is 32 hex characters; anything else (a request not from the edge) is not recorded as one. */
+function requestIdOf(v: string | string[] | undefined): string | undefined {
+  const id = str(v);
+  return id !== undefined && /^[\w.:-]{1,128}$/.test(id) ? id : undefined;
 }
 
 // `azp` is the client the token was issued to (OIDC); exchanged tokens may carry `client_id` (RFC 9068 §2.2).

@@ -3,10 +3,17 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from '@modelcontextprotocol/server';
 import type { Config } from '../../config/schema.ts';
 import type { AuditSink } from '../../audit/audit-log.ts';
-import { checkHost, checkNoToken, checkOrigin, checkProxyAuth, allowedHosts, identityFrom, requestIdOf, type Refusal } from './request-guards.ts';
+import type { Identity } from '../../identity/identity.ts';
+import { checkHost, checkNoToken, checkOrigin, checkProxyAuth, checkSingleMessage, allowedHosts, callerKey, identityFrom, requestIdOf, type Refusal } from './request-guards.ts';
 import { readBody, sendJson, sendJsonRpcError, sendWebResponse } from './replies.ts';
 import { SessionStore } from './session-store.ts';
+import { ConcurrencyGate } from './concurrency-gate.ts';
 import { createMcpRouter } from './mcp-router.ts';
+import { auditUndeliveredToolCall } from '../../audit/undelivered-call.ts';
+import { ResponseBudget, responseTooLargeMessage, withResponseBudget } from '../response-budget.ts';
+
+/** Held back from each request's byte budget for what tools do not write: the JSON-RPC envelope, headlines. */
+const ENVELOPE_RESERVE = 1024;
 
 export interface HttpServerHandle {
   url: string;
@@ -16,18 +23,19 @@ export interface HttpServerHandle {
 
 /** Streamable HTTP on node:http: /mcp and /healthz, every request through the guards first. */
 export async function startHttpServer(config: Config, factory: () => Server, audit: AuditSink): Promise<HttpServerHandle> {
-  const sessions = new SessionStore(config.maxSessions, config.sessionIdleMs);
+  const sessions = new SessionStore({ max: config.maxSessions, perCaller: config.maxSessionsPerCaller, idleMs: config.sessionIdleMs });
+  const gate = new ConcurrencyGate(config.maxConcurrentRequestsPerCaller, config.maxConcurrentRequests);
   const router = createMcpRouter(factory, sessions, config.httpBodyLimit);
   let hosts = allowedHosts(config, config.httpPort);
 
-  function refuse(req: IncomingMessage, res: ServerResponse, r: Refusal, subject: string | null = null): void {
+  function refuse(req: IncomingMessage, res: ServerResponse, r: Refusal, who: Identity | null = null, id: string | number | null = null): void {
     audit.write({
       time: new Date().toISOString(), event: 'http_refused', requestId: requestIdOf(req.headers) ?? null,
       sessionId: typeof req.headers['mcp-session-id'] === 'string' ? req.headers['mcp-session-id'].slice(0, 64) : null,
-      subject, username: null, agent: null, outcome: 'refused', errorCode: r.code, httpStatus: r.status,
+      tokenId: who?.tokenId ?? null, subject: who?.subject ?? null, username: who?.username ?? null, agent: who?.clientId ?? null, outcome: 'refused', errorCode: r.code, httpStatus: r.status,
       method: req.method ?? '', path: (req.url ?? '').split('?')[0]?.slice(0, 128) ?? '',
     });
-    sendJsonRpcError(res, r.status, -32000, r.message, r.code);
+    sendJsonRpcError(res, r.status, r.rpcCode ?? -32000, r.message, r.code, { id, ...(r.retryAfterSeconds !== undefined ? { retryAfterSeconds: r.retryAfterSeconds } : {}) });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -42,10 +50,16 @@ export async function startHttpServer(config: Config, factory: () => Server, aud
     let parsedBody: unknown;
     let bodyText: string | undefined;
     if (req.method === 'POST') {
+      // Taken before the body is read: a caller's slow bodies occupy its own places, nobody else's.
+      const entry = gate.enter(callerKey(identity));
+      if (entry.kind === 'caller-busy') return refuse(req, res, { status: 429, code: 'CALLER_BUSY', message: `Too many requests in flight for this caller (maxConcurrentRequestsPerCaller=${config.maxConcurrentRequestsPerCaller}); retry later`, retryAfterSeconds: 1 }, identity);
+      if (entry.kind === 'server-busy') return refuse(req, res, { status: 503, code: 'SERVER_BUSY', message: 'Too many requests in flight; retry later', retryAfterSeconds: 1 }, identity);
+      // Given back when the answer has left (or the client has gone): until then its bytes are still held here.
+      res.once('close', entry.leave);
       const body = await readBody(req, config.httpBodyLimit);
       if (body.kind === 'too-large') {
         res.setHeader('connection', 'close');
-        return refuse(req, res, { status: 413, code: 'BODY_TOO_LARGE', message: 'Request body too large' }, identity.subject);
+        return refuse(req, res, { status: 413, code: 'BODY_TOO_LARGE', message: 'Request body too large' }, identity);
       }
       bodyText = body.text;
       try {
@@ -53,6 +67,8 @@ export async function startHttpServer(config: Config, factory: () => Server, aud
       } catch {
         return sendJsonRpcError(res, 400, -32700, 'Parse error: invalid JSON');
       }
+      const batch = checkSingleMessage(parsedBody);
+      if (batch) return refuse(req, res, batch, identity);
     }
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
@@ -61,9 +77,17 @@ export async function startHttpServer(config: Config, factory: () => Server, aud
       headers,
       ...(bodyText !== undefined ? { body: bodyText } : {}),
     });
-    const routed = await router.route(request, parsedBody, identity);
-    if (routed.kind === 'refused') return refuse(req, res, routed.refusal, identity.subject);
-    await sendWebResponse(res, routed.response);
+    const budget = new ResponseBudget(config.maxResponseBytes);
+    budget.charge(ENVELOPE_RESERVE);
+    const routed = await withResponseBudget(budget, () => router.route(request, parsedBody, identity));
+    if (routed.kind === 'refused') return refuse(req, res, routed.refusal, identity);
+    // A tools/call the SDK's entry refused before any server instance saw it still gets its one record.
+    await auditUndeliveredToolCall(request, parsedBody, routed.response, identity, audit);
+    if ((await sendWebResponse(res, routed.response, config.maxResponseBytes)) === 'too-large') {
+      // The tools' own accounting keeps this rare (JSON escaping only grows text); the answer still never leaves.
+      const tooLarge: Refusal = { status: 200, code: 'RESPONSE_TOO_LARGE', message: responseTooLargeMessage(config.maxResponseBytes) };
+      refuse(req, res, tooLarge, identity, jsonRpcIdOf(parsedBody));
+    }
   }
 
   const server = createNodeServer((req, res) => {
@@ -72,7 +96,9 @@ export async function startHttpServer(config: Config, factory: () => Server, aud
       sendJsonRpcError(res, 500, -32603, 'Internal error');
     });
   });
-  server.requestTimeout = 120_000;
+  // nginx forwards a body only once it has all of it (proxy_request_buffering on): a body still arriving after
+  // 30 s is a slow client around the edge, holding one of its caller's places.
+  server.requestTimeout = 30_000;
   server.headersTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -91,4 +117,10 @@ export async function startHttpServer(config: Config, factory: () => Server, aud
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The id of a single JSON-RPC request, to answer it in kind; null when there is none. */
+function jsonRpcIdOf(body: unknown): string | number | null {
+  const id = (body as { id?: unknown } | null)?.id;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
 }

@@ -1,13 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** JSON-RPC 2.0 error object over HTTP; `data.code` carries our closed error code. */
-export function sendJsonRpcError(res: ServerResponse, status: number, rpcCode: number, message: string, code?: string): void {
+export function sendJsonRpcError(
+  res: ServerResponse, status: number, rpcCode: number, message: string, code?: string,
+  extra: { retryAfterSeconds?: number; id?: string | number | null; data?: Record<string, unknown> } = {},
+): void {
   if (res.headersSent) {
     res.end();
     return;
   }
-  const body = JSON.stringify({ jsonrpc: '2.0', error: { code: rpcCode, message, ...(code ? { data: { code } } : {}) }, id: null });
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  const data = code || extra.data ? { data: { ...(code ? { code } : {}), ...extra.data } } : {};
+  const body = JSON.stringify({ jsonrpc: '2.0', error: { code: rpcCode, message, ...data }, id: extra.id ?? null });
+  res.writeHead(status, {
+    'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store',
+    ...(extra.retryAfterSeconds !== undefined ? { 'retry-after': String(extra.retryAfterSeconds) } : {}),
+  });
   res.end(body);
 }
 
@@ -33,41 +40,71 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Bod
   return { kind: 'ok', text: Buffer.concat(chunks).toString('utf8') };
 }
 
+/** `sent`, or `too-large`: the body would have exceeded the byte limit and was not (or not fully) sent. */
+export type SendOutcome = 'sent' | 'too-large';
+
 /**
- * Sends a web-standard Response to the Node response. A finite body (JSON, or none) is sent as ONE write with
- * a Content-Length: streaming it chunk by chunk cost a `Transfer-Encoding: chunked` frame, a second syscall
- * for the terminating chunk (a separate TCP segment the client must wait for) and a promise round-trip per
- * chunk — measurable per tools/call (issue #7). Only an SSE stream (RFC 8895 style, open-ended) is streamed,
- * stopping if the client leaves.
+ * Sends a web-standard Response to the Node response, at most `limit` body bytes. A finite body (JSON, or
+ * none) is sent as ONE write with a Content-Length: streaming it chunk by chunk cost a `Transfer-Encoding:
+ * chunked` frame, a second syscall for the terminating chunk (a separate TCP segment the client must wait
+ * for) and a promise round-trip per chunk — measurable per tools/call (issue #7). Over the limit nothing is
+ * written and the caller answers instead. Only an SSE stream (open-ended) is streamed, stopping if the
+ * client leaves; over the limit it is ended where it stands (its headers are gone already).
  */
-export async function sendWebResponse(res: ServerResponse, response: Response): Promise<void> {
+export async function sendWebResponse(res: ServerResponse, response: Response, limit: number): Promise<SendOutcome> {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, key) => (headers[key] = value));
   if (!response.body) {
     res.writeHead(response.status, headers);
     res.end();
-    return;
+    return 'sent';
   }
+  const reader = response.body.getReader();
   if (!isEventStream(response)) {
-    const body = Buffer.from(await response.arrayBuffer());
+    const body = await readAtMost(reader, limit);
+    if (!body) return 'too-large';
     headers['content-length'] = String(body.length);
     res.writeHead(response.status, headers);
     res.end(body);
-    return;
+    return 'sent';
   }
   res.writeHead(response.status, headers);
-  const reader = response.body.getReader();
   res.on('close', () => void reader.cancel().catch(() => undefined));
+  let sent = 0;
+  let outcome: SendOutcome = 'sent';
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
+      sent += value.byteLength;
+      if (sent > limit) {
+        outcome = 'too-large';
+        await reader.cancel().catch(() => undefined);
+        break;
+      }
       res.write(value);
     }
   } catch {
     // client went away mid-stream; nothing to answer
   }
   res.end();
+  return outcome;
+}
+
+/** The whole body, or null as soon as it passes `limit` bytes (the rest is never read). */
+async function readAtMost(reader: ReadableStreamDefaultReader<Uint8Array>, limit: number): Promise<Buffer | null> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks, size);
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
 }
 
 function isEventStream(response: Response): boolean {

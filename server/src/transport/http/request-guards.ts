@@ -8,6 +8,10 @@ export interface Refusal {
   status: number;
   code: ErrorCode;
   message: string;
+  /** Sent as Retry-After (RFC 9110 §10.2.3) with 429 and 503. */
+  retryAfterSeconds?: number;
+  /** The JSON-RPC error code of the answer; -32000 (server error) unless said otherwise. */
+  rpcCode?: number;
 }
 
 function single(value: string | string[] | undefined): string | undefined {
@@ -67,6 +71,25 @@ export function requestIdOf(headers: IncomingHttpHeaders): string | undefined {
   return id && /^[\w.:-]{1,128}$/.test(id) ? id : undefined;
 }
 
+/**
+ * JSON-RPC batching was removed from MCP in revision 2025-06-18, and this server negotiates no older one:
+ * a batch array is refused before it reaches the SDK (which still accepts up to 100 messages per batch for
+ * 2025-03-26). One HTTP request is one message, so one request cannot fan out into 100 tool calls that
+ * bypass the per-caller concurrency limit and multiply one small body into a huge answer.
+ */
+export function checkSingleMessage(body: unknown): Refusal | null {
+  if (!Array.isArray(body)) return null;
+  return { status: 400, rpcCode: -32600, code: 'BATCH_NOT_SUPPORTED', message: 'JSON-RPC batches are not supported (MCP 2025-06-18 and later): send one message per request' };
+}
+
+/**
+ * Whom quotas are charged to: the edge-verified subject AND the client (agent) acting for it, so a user's two
+ * agents have a quota each and a service account's is its own. JSON keeps the pair unambiguous.
+ */
+export function callerKey(identity: Identity): string {
+  return JSON.stringify([identity.subject, identity.clientId]);
+}
+
 /** Identity headers are trusted only when the proxy secret was verified; otherwise nobody is asserted. */
 export function identityFrom(headers: IncomingHttpHeaders, config: Config): Identity {
   const requestId = requestIdOf(headers);
@@ -78,5 +101,6 @@ export function identityFrom(headers: IncomingHttpHeaders, config: Config): Iden
     clientId: h('x-auth-client-id') || 'unknown',
     scopes: h('x-auth-scopes').split(' ').filter((s) => s.length > 0),
     ...(requestId ? { requestId } : {}),
+    ...(h('x-auth-token-id') ? { tokenId: h('x-auth-token-id') } : {}),
   };
 }

@@ -2,28 +2,51 @@ import type { Server, WebStandardStreamableHTTPServerTransport } from '@modelcon
 
 export interface Session {
   id: string;
-  subject: string;
+  /** The caller (subject + client, callerKey) that created it: the only one it answers, the one it is charged to. */
+  caller: string;
   transport: WebStandardStreamableHTTPServerTransport;
   server: Server;
   lastSeen: number;
 }
 
+export interface SessionLimits {
+  /** All callers together: the last resort. */
+  max: number;
+  /** One caller (subject + client). */
+  perCaller: number;
+  idleMs: number;
+}
+
+/** A place held for a session being initialized: counted at once, so parallel initializes cannot overshoot. */
+export interface Reservation {
+  caller: string;
+  /** Gives the place back if the initialize did not create a session (idempotent). */
+  release(): void;
+}
+
+export type Admission =
+  | { kind: 'admitted'; reservation: Reservation }
+  | { kind: 'caller-limit'; retryAfterSeconds: number }
+  | { kind: 'global-limit'; retryAfterSeconds: number };
+
 /**
- * 2025-era Streamable HTTP sessions: capped in number, closed when idle, and bound to the subject
- * that created them — a session id is not a bearer credential for anyone else.
+ * 2025-era Streamable HTTP sessions: capped per caller and in total, closed when idle, and bound to the
+ * caller that created them — a session id is not a bearer credential for anyone else. The per-caller quota
+ * is what keeps one identity from taking every session (issue #10, finding 3); the global cap stays as the
+ * last resort against many identities.
  */
 export class SessionStore {
   readonly #sessions = new Map<string, Session>();
-  readonly #max: number;
-  readonly #idleMs: number;
+  /** Initializes in flight, per caller. */
+  readonly #pending = new Map<string, number>();
+  readonly #limits: SessionLimits;
   readonly #now: () => number;
   readonly #sweeper: NodeJS.Timeout;
 
-  constructor(max: number, idleMs: number, now: () => number = Date.now) {
-    this.#max = max;
-    this.#idleMs = idleMs;
+  constructor(limits: SessionLimits, now: () => number = Date.now) {
+    this.#limits = limits;
     this.#now = now;
-    this.#sweeper = setInterval(() => void this.sweep(), Math.min(Math.max(idleMs / 2, 250), 30_000));
+    this.#sweeper = setInterval(() => void this.sweep(), Math.min(Math.max(limits.idleMs / 2, 250), 30_000));
     this.#sweeper.unref();
   }
 
@@ -31,19 +54,51 @@ export class SessionStore {
     return this.#sessions.size;
   }
 
-  isFull(): boolean {
-    return this.#sessions.size >= this.#max;
+  /** Sessions held (and being initialized) by one caller. */
+  countOf(caller: string): number {
+    let n = this.#pending.get(caller) ?? 0;
+    for (const s of this.#sessions.values()) if (s.caller === caller) n++;
+    return n;
   }
 
-  add(session: Omit<Session, 'lastSeen'>): void {
-    this.#sessions.set(session.id, { ...session, lastSeen: this.#now() });
+  /**
+   * Decides whether `caller` may open one more session and, if so, holds its place. Expired sessions are
+   * dropped first, so a refusal is never caused by a session the sweeper merely has not reached yet, and
+   * Retry-After is exact: the time until the caller's (or anyone's) least recently used session expires.
+   */
+  admit(caller: string): Admission {
+    this.#expire();
+    const mine = [...this.#sessions.values()].filter((s) => s.caller === caller);
+    if (mine.length + (this.#pending.get(caller) ?? 0) >= this.#limits.perCaller) {
+      return { kind: 'caller-limit', retryAfterSeconds: this.#retryAfter(mine) };
+    }
+    const pendingTotal = [...this.#pending.values()].reduce((a, b) => a + b, 0);
+    if (this.#sessions.size + pendingTotal >= this.#limits.max) {
+      return { kind: 'global-limit', retryAfterSeconds: this.#retryAfter([...this.#sessions.values()]) };
+    }
+    this.#pending.set(caller, (this.#pending.get(caller) ?? 0) + 1);
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      const n = (this.#pending.get(caller) ?? 1) - 1;
+      if (n > 0) this.#pending.set(caller, n);
+      else this.#pending.delete(caller);
+    };
+    return { kind: 'admitted', reservation: { caller, release } };
   }
 
-  /** The session for this id if, and only if, the same subject created it. */
-  lookup(id: string, subject: string): Session | 'not-found' | 'wrong-subject' {
+  /** Turns a reservation into a session. */
+  add(session: Omit<Session, 'lastSeen' | 'caller'>, reservation: Reservation): void {
+    reservation.release();
+    this.#sessions.set(session.id, { ...session, caller: reservation.caller, lastSeen: this.#now() });
+  }
+
+  /** The session for this id if, and only if, the same caller created it. */
+  lookup(id: string, caller: string): Session | 'not-found' | 'wrong-caller' {
     const s = this.#sessions.get(id);
     if (!s) return 'not-found';
-    if (s.subject !== subject) return 'wrong-subject';
+    if (s.caller !== caller) return 'wrong-caller';
     s.lastSeen = this.#now();
     return s;
   }
@@ -53,13 +108,26 @@ export class SessionStore {
   }
 
   async sweep(): Promise<void> {
-    const cutoff = this.#now() - this.#idleMs;
-    for (const s of [...this.#sessions.values()]) if (s.lastSeen < cutoff) await this.#close(s);
+    await Promise.all(this.#expire());
   }
 
   async closeAll(): Promise<void> {
     clearInterval(this.#sweeper);
     await Promise.all([...this.#sessions.values()].map((s) => this.#close(s)));
+  }
+
+  /** Removes idle sessions at once (their places are free from now) and closes them in the background. */
+  #expire(): Promise<void>[] {
+    const cutoff = this.#now() - this.#limits.idleMs;
+    const closing: Promise<void>[] = [];
+    for (const s of [...this.#sessions.values()]) if (s.lastSeen < cutoff) closing.push(this.#close(s));
+    return closing;
+  }
+
+  #retryAfter(held: Session[]): number {
+    if (held.length === 0) return 1; // only initializes in flight: they finish (or fail) within moments
+    const oldest = Math.min(...held.map((s) => s.lastSeen));
+    return Math.max(1, Math.ceil((oldest + this.#limits.idleMs - this.#now()) / 1000));
   }
 
   async #close(s: Session): Promise<void> {

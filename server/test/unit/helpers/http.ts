@@ -5,16 +5,17 @@ import { memoryAuditSink } from '../../../src/audit/audit-log.ts';
 import { anonymousIdentity } from '../../../src/identity/identity.ts';
 import { createServer } from '../../../src/server.ts';
 import { startHttpServer } from '../../../src/transport/http/http-server.ts';
+import type { ToolDefinition } from '../../../src/tools/tool.ts';
 import { unconnectedMongo } from './in-memory.ts';
 
 export const PROXY_SECRET = 'unit-test-proxy-secret-0123456789';
 
-/** The real HTTP transport on 127.0.0.1, port 0, with the proxy secret configured. */
-export async function startHttp(overrides: Partial<Config> = {}) {
+/** The real HTTP transport on 127.0.0.1, port 0, with the proxy secret configured (and the real tools unless others are given). */
+export async function startHttp(overrides: Partial<Config> = {}, tools?: readonly ToolDefinition[]) {
   const config = defaultConfig({ transport: 'http', httpPort: 0, proxySecret: PROXY_SECRET, ...overrides });
   const audit = memoryAuditSink();
   const mongo = unconnectedMongo();
-  const handle = await startHttpServer(config, () => createServer(config, { client: mongo, audit, defaultIdentity: anonymousIdentity() }), audit);
+  const handle = await startHttpServer(config, () => createServer(config, { client: mongo, audit, defaultIdentity: anonymousIdentity(), ...(tools ? { tools } : {}) }), audit);
   return {
     ...handle,
     audit,

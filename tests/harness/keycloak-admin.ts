@@ -1,0 +1,29 @@
+/** The realm's bootstrap admin, against Keycloak's own listener (the edge never serves the admin API). Native only. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StackManifest } from './manifest.ts';
+
+export type AdminApi = (path: string, init?: RequestInit) => Promise<Response>;
+
+/** Requests against `/admin/realms/mcp<path>`, or null where the host cannot reach Keycloak (compose). */
+export async function keycloakAdmin(m: StackManifest): Promise<AdminApi | null> {
+  const base = m.keycloakInternalUrl;
+  if (!base) return null;
+  const password = readFileSync(join(m.secretsDir, 'kc_admin_password'), 'utf8').trim();
+  const r = await fetch(`${base}/realms/master/protocol/openid-connect/token`, {
+    method: 'POST',
+    body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username: 'admin', password }),
+  });
+  if (r.status !== 200) throw new Error(`Keycloak admin login answered HTTP ${r.status}`);
+  const { access_token: token } = (await r.json()) as { access_token: string };
+  return (path, init = {}) => fetch(`${base}/admin/realms/mcp${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+}
+
+/** Forgets every consent `username` gave the client, so a test starts from a user who approved nothing. */
+export async function revokeConsents(api: AdminApi, username: string, clientId: string): Promise<void> {
+  const [user] = (await (await api(`/users?username=${encodeURIComponent(username)}&exact=true`)).json()) as { id: string }[];
+  if (!user) throw new Error(`no user ${username}`);
+  const r = await api(`/users/${user.id}/consents/${encodeURIComponent(clientId)}`, { method: 'DELETE' });
+  // 404: nothing to forget.
+  if (r.status !== 204 && r.status !== 404) throw new Error(`revoking consents answered HTTP ${r.status}`);
+}
