@@ -26,6 +26,11 @@ export async function connectMcp(m: StackManifest, url: string, token: string | 
 }
 
 /** The text of a tool result's first content block. */
+/** The closed error code of a refused tool call (server/src/errors.ts), or undefined for a success. */
+export function errorCode(r: unknown): string | undefined {
+  return (r as { structuredContent?: { error?: { code?: string } } }).structuredContent?.error?.code;
+}
+
 export function resultText(r: unknown): string {
   const c = (r as { content?: Array<{ type: string; text?: string }> }).content ?? [];
   return c.map((b) => b.text ?? '').join('\n');

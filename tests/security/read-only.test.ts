@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MongoClient } from 'mongodb';
 import { serviceAgentToken } from '../harness/tokens.ts';
-import { connectMcp, resultText, type McpSession } from '../harness/mcp.ts';
+import { connectMcp, errorCode, resultText, type McpSession } from '../harness/mcp.ts';
 import { recordProof } from '../harness/proof.ts';
 
 const m = inject('manifest');
@@ -59,35 +59,39 @@ describe('read-only enforcement through the edge', () => {
     recordProof(ctx, { attack: 'reader lists tools', expected: 'no create/update/delete tool', observed: `${names.length} read tools` });
   });
 
-  it.each(Object.entries(WRITE_TOOLS))('refuses the write tool %s called by name and changes nothing', async (tool, args) => {
+  it.each(Object.entries(WRITE_TOOLS))('refuses the write tool %s called by name with READ_ONLY and changes nothing', async (tool, args) => {
     const r = await mcp.client.callTool({ name: tool, arguments: args });
     expect(r.isError).toBe(true);
+    expect(errorCode(r), resultText(r)).toBe('READ_ONLY');
     if (canSeeDb) expect(await snapshot()).toEqual(before);
   });
 
-  const forbiddenPipelines: Array<[string, unknown[]]> = [
-    ['$out top-level', [{ $match: {} }, { $out: 'stolen' }]],
-    ['$merge top-level', [{ $merge: { into: 'stolen' } }]],
-    ['$out inside $facet', [{ $facet: { a: [{ $out: 'stolen' }] } }]],
-    ['$merge inside a $lookup pipeline', [{ $lookup: { from: 'customers', pipeline: [{ $merge: { into: 'stolen' } }], as: 'x' } }]],
-    ['$out inside a $unionWith pipeline', [{ $unionWith: { coll: 'customers', pipeline: [{ $out: 'stolen' }] } }]],
-    ['$function in $addFields', [{ $addFields: { x: { $function: { body: 'function(){return 1}', args: [], lang: 'js' } } } }]],
-    ['$accumulator in $group', [{ $group: { _id: null, x: { $accumulator: { init: 'function(){}', accumulate: 'function(){}', accumulateArgs: [], merge: 'function(){}', lang: 'js' } } } }]],
-    ['$where in $match', [{ $match: { $where: 'sleep(10000) || true' } }]],
+  // The exact code, never just "an error": FerretDB rejects $lookup, $out and $merge on its own, and a
+  // database refusing an unsupported stage must not pass for the guard.
+  const forbiddenPipelines: Array<[string, unknown[], string]> = [
+    ['$out top-level', [{ $match: {} }, { $out: 'stolen' }], 'FORBIDDEN_STAGE'],
+    ['$merge top-level', [{ $merge: { into: 'stolen' } }], 'FORBIDDEN_STAGE'],
+    ['$out inside $facet', [{ $facet: { a: [{ $out: 'stolen' }] } }], 'FORBIDDEN_STAGE'],
+    ['$merge inside a $lookup pipeline', [{ $lookup: { from: 'customers', pipeline: [{ $merge: { into: 'stolen' } }], as: 'x' } }], 'FORBIDDEN_STAGE'],
+    ['$out inside a $unionWith pipeline', [{ $unionWith: { coll: 'customers', pipeline: [{ $out: 'stolen' }] } }], 'FORBIDDEN_STAGE'],
+    ['$function in $addFields', [{ $addFields: { x: { $function: { body: 'function(){return 1}', args: [], lang: 'js' } } } }], 'SERVER_SIDE_JS_DISABLED'],
+    ['$accumulator in $group', [{ $group: { _id: null, x: { $accumulator: { init: 'function(){}', accumulate: 'function(){}', accumulateArgs: [], merge: 'function(){}', lang: 'js' } } } }], 'SERVER_SIDE_JS_DISABLED'],
+    ['$where in $match', [{ $match: { $where: 'sleep(10000) || true' } }], 'SERVER_SIDE_JS_DISABLED'],
   ];
 
-  it.each(forbiddenPipelines)('refuses an aggregation with %s and writes nothing', async (what, pipeline) => {
+  it.each(forbiddenPipelines)('refuses an aggregation with %s (%s) and writes nothing', async (what, pipeline, code) => {
     const r = await mcp.client.callTool({ name: 'aggregate', arguments: { database: db, collection: 'orders', pipeline } });
     expect(r.isError, `${what}: ${resultText(r)}`).toBe(true);
+    expect(errorCode(r), `${what}: ${resultText(r)}`).toBe(code);
     if (canSeeDb) expect(await snapshot()).toEqual(before);
   });
 
-  it('refuses $out smuggled through explain', async () => {
+  it('refuses $out smuggled through explain with FORBIDDEN_STAGE', async () => {
     const r = await mcp.client.callTool({
       name: 'explain',
       arguments: { database: db, collection: 'orders', method: [{ name: 'aggregate', arguments: { pipeline: [{ $out: 'stolen' }] } }] },
     });
-    expect(r.isError).toBe(true);
+    expect(errorCode(r), resultText(r)).toBe('FORBIDDEN_STAGE');
     if (canSeeDb) expect(await snapshot()).toEqual(before);
   });
 
@@ -97,9 +101,9 @@ describe('read-only enforcement through the edge', () => {
     recordProof(ctx, { attack: '9 write tools + 8 forbidden pipelines + explain, as a reader', expected: 'database unchanged', observed: `${before.orders} orders, ${before.collections.length} collections, as before` });
   });
 
-  it('refuses $where in a find filter', async () => {
+  it('refuses $where in a find filter with SERVER_SIDE_JS_DISABLED', async () => {
     const r = await mcp.client.callTool({ name: 'find', arguments: { database: db, collection: 'orders', filter: { $where: 'true' } } });
-    expect(r.isError).toBe(true);
+    expect(errorCode(r), resultText(r)).toBe('SERVER_SIDE_JS_DISABLED');
   });
 
   it('caps the documents a find returns at the configured maximum', async () => {

@@ -18,6 +18,7 @@ import { MANIFEST_PATH } from '../harness/manifest.ts';
 import { serviceAgentToken } from '../harness/tokens.ts';
 import { fetchWithCa } from '../harness/http.ts';
 import { connectMcp } from '../harness/mcp.ts';
+import { keycloakAdmin } from '../harness/keycloak-admin.ts';
 
 const m = inject('manifest');
 const STACK = dirname(MANIFEST_PATH);
@@ -117,26 +118,12 @@ describe('state at rest', () => {
   });
 });
 
-/** The realm's bootstrap admin, against Keycloak's own listener (the edge never serves the admin API). */
-async function keycloakAdmin(base: string) {
-  const password = readFileSync(join(m.secretsDir, 'kc_admin_password'), 'utf8').trim();
-  const r = await fetch(`${base}/realms/master/protocol/openid-connect/token`, {
-    method: 'POST',
-    body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username: 'admin', password }),
-  });
-  expect(r.status, 'admin login').toBe(200);
-  const { access_token: token } = (await r.json()) as { access_token: string };
-  const api = async (path: string, init: RequestInit = {}) =>
-    fetch(`${base}/admin/realms/mcp${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
-  return { api };
-}
-
 describe('forged-lifetime tokens', () => {
   it('refuses a correctly signed token that lives longer than the realm grants (401 invalid_token, lifetime_too_long)', async (ctx) => {
-    if (!m.keycloakInternalUrl) return ctx.skip("compose: Keycloak's admin API is not reachable from the host; the verifier unit tests prove the rule");
+    const api = await keycloakAdmin(m);
+    if (!api) return ctx.skip("compose: Keycloak's admin API is not reachable from the host; the verifier unit tests prove the rule");
     // Only the realm's own key can sign a token the verifier checks, so Keycloak itself mints the
     // over-long token: the service agent's access-token lifespan is raised to a year for one request.
-    const { api } = await keycloakAdmin(m.keycloakInternalUrl);
     const [client] = (await (await api(`/clients?clientId=${m.clients.service.id}`)).json()) as { id: string; attributes?: Record<string, string> }[];
     const original = { ...client! };
     const put = (attributes: Record<string, string>) => api(`/clients/${client!.id}`, { method: 'PUT', body: JSON.stringify({ ...original, attributes }) });

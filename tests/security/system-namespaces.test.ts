@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MongoClient } from 'mongodb';
 import { serviceAgentToken, userToken } from '../harness/tokens.ts';
-import { connectMcp, resultText, type McpSession } from '../harness/mcp.ts';
+import { errorCode, connectMcp, resultText, type McpSession } from '../harness/mcp.ts';
 import { readAudit } from '../harness/audit.ts';
 import { recordProof } from '../harness/proof.ts';
 
@@ -22,7 +22,6 @@ const NO_DB = 'compose: the database is only reachable inside its internal netwo
 // What admin.system.users would leak: any of these in a reply means the refusal carried data.
 const CREDENTIALS = /storedKey|serverKey|salt|SCRAM-SHA|credentials/i;
 
-const errorCode = (r: unknown) => (r as { structuredContent?: { error?: { code?: string } } }).structuredContent?.error?.code;
 
 async function call(s: McpSession, name: string, args: Record<string, unknown>) {
   const r = await s.client.callTool({ name, arguments: args });
