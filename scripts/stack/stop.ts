@@ -9,6 +9,7 @@ import { listOurNamespaces, teardownNetns } from './netns.ts';
 import { alive, killRecordedGroups } from './leftovers.ts';
 import { waitFor } from './process.ts';
 
+await (await import('../compose/stop.ts')).stopCompose(); // a compose runtime started by npm start, if any
 const state = readJson<RunnerState>(RUNNER_STATE_PATH);
 if (state && alive(state.supervisorPid)) {
   process.stderr.write(`[stop] signalling the supervisor (pid ${state.supervisorPid})\n`);

@@ -34,7 +34,7 @@ beforeAll(() => {
   if (!isRoot) return;
   execFileSync('bash', [join(ROOT, 'scripts/secrets.sh'), secrets], { stdio: 'ignore' });
   first = runScript();
-});
+}, 60_000); // certs.sh makes RSA keys: slow on a loaded 2-core machine
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('certs one-shot (scripts/compose/credentials.sh)', () => {
@@ -58,6 +58,16 @@ describe('certs one-shot (scripts/compose/credentials.sh)', () => {
         expect(`${consumer}/${f} ${st.uid} ${(st.mode & 0o777).toString(8)}`).toBe(`${consumer}/${f} ${uid} 400`);
       }
     }
+  });
+
+  it('seals each consumer directory (a volume root): owned by its uid, 0500, so no other uid can even list it', (ctx) => {
+    if (!isRoot) return ctx.skip(skip);
+    const owners: Record<string, number> = { mongo: 999, 'mongo-init': 1000, 'mcp-ro': 1000, 'mcp-rw': 1000, proxy: 101, keycloak: 1000 };
+    for (const [consumer, uid] of Object.entries(owners)) {
+      const st = statSync(join(out, consumer));
+      expect(`${consumer} ${st.uid}:${st.gid} ${(st.mode & 0o777).toString(8)}`).toBe(`${consumer} ${uid}:${uid} 500`);
+    }
+    expect((statSync(join(dir, 'pki')).mode & 0o777).toString(8), 'the CA key\'s volume').toBe('700');
   });
 
   it('hands out least privilege: keys and passwords only to the tier that uses them', (ctx) => {
@@ -90,6 +100,25 @@ describe('certs one-shot (scripts/compose/credentials.sh)', () => {
     if (!isRoot) return ctx.skip(skip);
     const r = runScript();
     expect(r.status, r.stderr).toBe(0);
+  });
+
+  it('for the FerretDB data tier (DB_ENGINE=ferretdb): gives the server its admin password and the MCP servers a direct URI', { timeout: 60_000 }, (ctx) => {
+    if (!isRoot) return ctx.skip(skip);
+    const r = spawnSync('bash', [join(ROOT, 'scripts/compose/credentials.sh')], { env: { ...env, DB_ENGINE: 'ferretdb' }, encoding: 'utf8' });
+    try {
+      expect(r.status, r.stderr).toBe(0);
+      const st = statSync(join(out, 'mongo/db_admin_password'));
+      expect(`${st.uid} ${(st.mode & 0o777).toString(8)}`).toBe('999 400');
+      expect(readFileSync(join(out, 'mcp-ro/uri'), 'utf8')).toMatch(/^mongodb:\/\/mcp_reader:[^@]+@mongo1:27017\/\?directConnection=true&tls=true&/);
+    } finally {
+      unlinkSync(join(out, 'mongo/db_admin_password'));
+      expect(runScript().status).toBe(0); // back to the replica-set layout for the tests below
+    }
+  });
+
+  it('refuses an unknown DB_ENGINE with exit 2', (ctx) => {
+    if (!isRoot) return ctx.skip(skip);
+    expect(spawnSync('bash', [join(ROOT, 'scripts/compose/credentials.sh')], { env: { ...env, DB_ENGINE: 'sqlite' } }).status).toBe(2);
   });
 
   it('refuses to run when a secret is missing, naming it', (ctx) => {

@@ -141,6 +141,18 @@ describe('compose.yaml: hardening', () => {
   });
 });
 
+describe('compose.yaml: Keycloak\'s state is its own', () => {
+  it('mounts Keycloak\'s data and /tmp as tmpfs owned by uid 1000 with mode 0700, and starts it with umask 077', () => {
+    const kc = compose.services.keycloak ?? {};
+    const tmpfs = (kc.tmpfs as string[]).map(String);
+    for (const path of ['/opt/keycloak/data', '/tmp']) {
+      const opts = tmpfs.find((t) => t.startsWith(`${path}:`))?.split(':')[1]?.split(',') ?? [];
+      expect(opts, path).toEqual(expect.arrayContaining(['uid=1000', 'gid=1000', 'mode=0700']));
+    }
+    expect([kc.entrypoint].flat().join('\n')).toMatch(/^\s*umask 077\b/m);
+  });
+});
+
 describe('compose.yaml: start order and health', () => {
   it('gates every dependency on health, or on successful completion of a one-shot (exemption: mongo-init → members)', () => {
     expect(check((name, s) => Object.entries(dependsOf(s)).map(([dep, d]) => {

@@ -59,7 +59,11 @@ export interface ComposeManifestInputs {
   caFile: string;
   /** Where the container logs are followed into one file per service (see compose-runtime.ts). */
   logsDir: string;
+  /** compose.yaml: the mongod replica set; compose.offline.yaml: one FerretDB server. Default mongod. */
+  database?: ComposeDatabase;
 }
+
+export type ComposeDatabase = 'mongod' | 'ferretdb';
 
 /**
  * URLs in `direct` and `database.uri` are as seen INSIDE the stack (the edge netns; mcp-ro's credential
@@ -69,10 +73,13 @@ export interface ComposeManifestInputs {
 export function buildComposeManifest(i: ComposeManifestInputs): StackManifest {
   const log = (name: string) => resolve(i.logsDir, `${name}.log`);
   const { edgeUrl } = i;
+  const database = i.database ?? 'mongod';
   // The same shape as scripts/compose/credentials.sh writes for mcp-ro/mcp-rw, with the admin user.
-  const dbUri = `mongodb://admin:${encodeURIComponent(readSecret(i.secretsDir, 'db_admin_password'))}@mongo1:27017,mongo2:27017,mongo3:27017/`
-    + '?replicaSet=rs0&tls=true&tlsCAFile=/run/credentials/ca.crt&tlsCertificateKeyFile=/run/credentials/client.pem'
+  const hosts = database === 'mongod' ? 'mongo1:27017,mongo2:27017,mongo3:27017/?replicaSet=rs0' : 'mongo1:27017/?directConnection=true';
+  const dbUri = `mongodb://admin:${encodeURIComponent(readSecret(i.secretsDir, 'db_admin_password'))}@${hosts}`
+    + '&tls=true&tlsCAFile=/run/credentials/ca.crt&tlsCertificateKeyFile=/run/credentials/client.pem'
     + '&authSource=admin&authMechanism=SCRAM-SHA-256';
+  const members: Record<string, string> = database === 'mongod' ? { database2: log('mongo2'), database3: log('mongo3') } : {};
   return {
     runtime: 'compose',
     // Reused, not extended: each container is a Linux network namespace and the verifier and MCP servers share
@@ -87,13 +94,13 @@ export function buildComposeManifest(i: ComposeManifestInputs): StackManifest {
     clientNetns: null,
     clientEdgeUrl: edgeUrl,
     internal: [],
-    database: { uri: dbUri, kind: 'mongod', name: 'shop' },
+    database: { uri: dbUri, kind: database, name: 'shop' },
     ...realmIdentities(i.secretsDir),
     // MDB_MCP_AUDIT_LOG and VERIFIER_AUDIT_LOG are `stderr` in compose.yaml: the audit is the JSON lines of
     // the followed container log (readAudit keeps only lines starting with `{`; diagnostics are plain text).
     auditLog: { readOnly: log('mcp-ro'), readWrite: log('mcp-rw'), verifier: log('verifier') },
     logs: {
-      nginx: log('proxy'), keycloak: log('keycloak'), database: log('mongo1'), database2: log('mongo2'), database3: log('mongo3'),
+      nginx: log('proxy'), keycloak: log('keycloak'), database: log('mongo1'), ...members,
       verifier: log('verifier'), mcpRo: log('mcp-ro'), mcpRw: log('mcp-rw'),
     },
     proxySecretFile: resolve(i.secretsDir, 'proxy_secret'),

@@ -4,22 +4,53 @@
  * audit is on stderr in compose.yaml) and writes the same manifest as the native runner (compose-manifest.ts).
  */
 import { execFile } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { MANIFEST_PATH, ROOT, removeFile, writeManifest, type StackManifest } from '../../scripts/stack/manifest.ts';
-import { buildComposeManifest, composeEdgeUrl, readDotEnv } from './compose-manifest.ts';
+import { loadCompose } from '../compose/compose-file.ts';
+import { buildComposeManifest, composeEdgeUrl, readDotEnv, type ComposeDatabase } from './compose-manifest.ts';
 
 export const COMPOSE_DIR = resolve(ROOT, '.stack/compose');
-/** Long-running services (each has a healthcheck); `certs` and `mongo-init` are one-shots that exit 0. */
-const SERVICES = ['mongo1', 'mongo2', 'mongo3', 'keycloak', 'proxy', 'verifier', 'mcp-ro', 'mcp-rw'] as const;
+/** One-shots that exit 0; every other active service is long-running and has a healthcheck. */
+const ONE_SHOTS = new Set(['certs', 'mongo-init']);
 /** Image builds plus Keycloak's first start dominate; docs/compose.md gives `up --wait` 300 s. */
 const STARTUP_MS = 600_000;
 
 type Env = Record<string, string | undefined>;
+
+/**
+ * The compose files of this run, in override order: STACK_COMPOSE_FILES (comma-separated), else
+ * compose.yaml alone (upstream images). scripts/compose/test.sh sets compose.yaml,compose.offline.yaml.
+ */
+export function composeFiles(env: Env = process.env): string[] {
+  const files = (env.STACK_COMPOSE_FILES ?? '').split(',').map((f) => f.trim()).filter(Boolean);
+  return files.length ? files : ['compose.yaml'];
+}
+
+export interface ComposePlan {
+  /** Long-running services of the default profile, each waited on for health. */
+  services: string[];
+  database: ComposeDatabase;
+}
+
+/**
+ * What the files start, merged as compose merges the two keys read here: a service parked in a profile by
+ * an override does not start; the data tier is FerretDB when the last image given to mongo1 is FerretDB's.
+ */
+export function composePlan(files: string[]): ComposePlan {
+  const docs = files.map((f) => loadCompose(f).services);
+  const names = [...new Set(docs.flatMap((d) => Object.keys(d)))];
+  const last = <T>(name: string, key: string): T | undefined =>
+    docs.map((d) => (d[name] as Record<string, unknown> | undefined)?.[key] as T | undefined).filter((v) => v !== undefined).at(-1);
+  return {
+    services: names.filter((n) => !ONE_SHOTS.has(n) && !(last<string[]>(n, 'profiles') ?? []).length),
+    database: /ferretdb/i.test(last<string>('mongo1', 'image') ?? '') ? 'ferretdb' : 'mongod',
+  };
+}
 
 /** Where the Docker engine should be: DOCKER_HOST (unix:// or tcp://), else the default socket. */
 export function dockerEndpoint(env: Env = process.env): string {
@@ -77,16 +108,25 @@ export interface ComposeStack {
   stop(): Promise<void>;
 }
 
-export async function startComposeStack(): Promise<ComposeStack> {
+export interface ComposeStackOptions {
+  files?: string[];
+  /** Fixed for `npm start -- --runtime compose` (so `npm stop` finds it); a fresh one per test run. */
+  projectName?: string;
+}
+
+export async function startComposeStack(o: ComposeStackOptions = {}): Promise<ComposeStack> {
+  const files = o.files ?? composeFiles();
+  const plan = composePlan(files);
   // Idempotent: existing secrets are kept (never rotated under a running stack).
   await promisify(execFile)('bash', [resolve(ROOT, 'scripts/secrets.sh')], { cwd: ROOT });
   // Compose reads `.env` next to compose.yaml; the shell environment wins, as in compose itself.
   const edgeUrl = composeEdgeUrl(readFileSync(resolve(ROOT, 'compose.yaml'), 'utf8'), { ...readDotEnv(resolve(ROOT, '.env')), ...process.env });
   const { DockerComposeEnvironment, Wait } = await import('testcontainers');
   // Health, not open ports: a mongod is ready when it is primary or secondary, Keycloak on /health/ready.
-  let compose = new DockerComposeEnvironment(ROOT, 'compose.yaml').withBuild().withStartupTimeout(STARTUP_MS)
+  let compose = new DockerComposeEnvironment(ROOT, files).withBuild().withStartupTimeout(STARTUP_MS)
     .withDefaultWaitStrategy(Wait.forHealthCheck());
-  for (const s of SERVICES) compose = compose.withWaitStrategy(`${s}-1`, Wait.forHealthCheck());
+  if (o.projectName) compose = compose.withProjectName(o.projectName);
+  for (const s of plan.services) compose = compose.withWaitStrategy(`${s}-1`, Wait.forHealthCheck());
   const env = await compose.up();
   const followers: NodeJS.ReadableStream[] = [];
   let wroteShared = false;
@@ -100,9 +140,11 @@ export async function startComposeStack(): Promise<ComposeStack> {
     mkdirSync(resolve(COMPOSE_DIR, 'logs'), { recursive: true, mode: 0o700 });
     const caFile = resolve(COMPOSE_DIR, 'ca.crt');
     // The proxy's copy of the CA certificate (credentials.sh); the CA key stays in the `pki` volume.
-    writeFileSync(caFile, firstFileOfTar(await readAll(await env.getContainer('proxy-1').copyArchiveFromContainer('/run/credentials/ca.crt'))));
-    for (const s of SERVICES) followers.push(await follow(env.getContainer(`${s}-1`), resolve(COMPOSE_DIR, 'logs', `${s}.log`)));
-    const manifest = buildComposeManifest({ edgeUrl, secretsDir: resolve(ROOT, '.stack/secrets'), caFile, logsDir: resolve(COMPOSE_DIR, 'logs') });
+    // 0600 like everything under .stack/ (tests/security/state-at-rest.test.ts), though a CA certificate is public.
+    writeFileSync(caFile, firstFileOfTar(await readAll(await env.getContainer('proxy-1').copyArchiveFromContainer('/run/credentials/ca.crt'))), { mode: 0o600 });
+    chmodSync(caFile, 0o600); // a file left by an older run keeps its mode otherwise
+    for (const s of plan.services) followers.push(await follow(env.getContainer(`${s}-1`), resolve(COMPOSE_DIR, 'logs', `${s}.log`)));
+    const manifest = buildComposeManifest({ edgeUrl, secretsDir: resolve(ROOT, '.stack/secrets'), caFile, logsDir: resolve(COMPOSE_DIR, 'logs'), database: plan.database });
     writeManifest(manifest, resolve(COMPOSE_DIR, 'manifest.json'));
     // The shared path is for `npm run bench` and tools; a running native stack keeps its own.
     if (!existsSync(MANIFEST_PATH)) {

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, inject, it } from 'vitest';
 import { serviceAgentToken } from '../harness/tokens.ts';
 import { fetchWithCa } from '../harness/http.ts';
-import { readAudit, type AuditLine } from '../harness/audit.ts';
+import { auditWhere, readAudit, type AuditLine } from '../harness/audit.ts';
 import { recordProof } from '../harness/proof.ts';
 
 const m = inject('manifest');
@@ -41,11 +41,6 @@ async function rawSession(token: string) {
   };
 }
 
-/** The raw audit lines (sizes are asserted on the bytes written, not on a re-serialisation). */
-async function rawLines(file: string): Promise<string[]> {
-  return (await readFile(file, 'utf8')).split('\n').filter((l) => l.startsWith('{'));
-}
-
 const deep = (n: number) => '{"$and":['.repeat(n) + '{"status":"x"}' + ']}'.repeat(n);
 const ns = (collection: string) => `{"database":${JSON.stringify(m.database.name)},"collection":${JSON.stringify(collection)}}`;
 
@@ -62,14 +57,14 @@ describe('every tools/call attempt is audited once, bounded, and joinable to the
   it.for(ATTEMPTS)('leaves exactly one bounded MCP audit record for a tools/call with $what', async (a, ctx) => {
     const token = (await serviceAgentToken(m)).access_token;
     const s = await rawSession(token);
-    const before = (await rawLines(m.auditLog.readOnly)).length;
     const r = await s.call(a.params);
     // The refusal itself is exact: the JSON-RPC error for malformed params, the tool's error code otherwise.
     expect(r.status).toBe(200);
     if ('rpc' in a) expect(r.answer.error?.code).toBe(a.rpc);
     else expect(r.answer.result?.structuredContent?.error?.code).toBe(a.tool);
-    const fresh = (await rawLines(m.auditLog.readOnly)).slice(before);
-    const mine = fresh.filter((l) => (JSON.parse(l) as AuditLine).sessionId === s.sessionId && (JSON.parse(l) as AuditLine).event === 'tool_call');
+    // The session is new: every tool_call record of it belongs to this one attempt.
+    await s.close();
+    const mine = (await auditWhere(m.auditLog.readOnly, (l) => l.sessionId === s.sessionId && l.event === 'tool_call')).map((e) => e.raw);
     expect(mine, 'records for this session').toHaveLength(1);
     const rec = JSON.parse(mine[0]!) as AuditLine;
     expect(rec).toMatchObject({ outcome: a.outcome, errorCode: a.errorCode, agent: m.clients.service.id });
@@ -77,7 +72,6 @@ describe('every tools/call attempt is audited once, bounded, and joinable to the
     expect(Buffer.byteLength(mine[0]!)).toBeLessThanOrEqual(RECORD_MAX_BYTES);
     expect(rec.requestId).toMatch(/^[0-9a-f]{32}$/);
     expect(rec.tokenId).toBeTruthy();
-    await s.close();
     recordProof(ctx, {
       attack: `tools/call with ${a.what} (${a.params.length.toLocaleString('en')} bytes of params) through the edge`,
       expected: `${'rpc' in a ? `JSON-RPC ${a.rpc}` : a.tool}; exactly 1 audit record ≤ ${RECORD_MAX_BYTES} B`,
@@ -90,7 +84,7 @@ describe('every tools/call attempt is audited once, bounded, and joinable to the
     const s = await rawSession(token);
     const r = await s.call(`{"name":"list-collections","arguments":{"database":${JSON.stringify(m.database.name)}}}`);
     expect(r.status).toBe(200);
-    const call = (await readAudit(m.auditLog.readOnly)).filter((l) => l.sessionId === s.sessionId && l.event === 'tool_call' && l.tool === 'list-collections');
+    const call = (await auditWhere(m.auditLog.readOnly, (l) => l.sessionId === s.sessionId && l.event === 'tool_call' && l.tool === 'list-collections')).map((e) => e.line);
     expect(call).toHaveLength(1);
     const { requestId, tokenId } = call[0]!;
     expect(requestId).toMatch(/^[0-9a-f]{32}$/);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { serviceAgentToken, userToken } from '../harness/tokens.ts';
 import { connectMcp } from '../harness/mcp.ts';
-import { readAudit } from '../harness/audit.ts';
+import { auditWhere, readAudit } from '../harness/audit.ts';
 import { recordProof } from '../harness/proof.ts';
 
 const m = inject('manifest');
@@ -30,8 +30,11 @@ describe('the audit trail', () => {
       'drop-database': { outcome: 'refused', errorCode: 'READ_ONLY' },
     };
     for (const c of calls) await s.client.callTool(c);
+    const sessionId = s.transport.sessionId;
+    expect(sessionId).toBeTruthy();
     await s.close();
-    const lines = (await readAudit(m.auditLog.readOnly)).filter((l) => l.sessionId === s.transport.sessionId || l.username === 'analyst');
+    await auditWhere(m.auditLog.readOnly, (l) => l.sessionId === sessionId && l.event === 'tool_call', { min: calls.length });
+    const lines = (await readAudit(m.auditLog.readOnly)).filter((l) => l.sessionId === sessionId || l.username === 'analyst');
     for (const c of calls) {
       const mine = lines.filter((l) => l.tool === c.name && l.username === 'analyst');
       expect(mine.length, c.name).toBeGreaterThanOrEqual(1);

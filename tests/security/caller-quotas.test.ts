@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { rawRequest, type RawResponse } from '../harness/http.ts';
 import { serviceAgentToken, userToken } from '../harness/tokens.ts';
-import { readAudit } from '../harness/audit.ts';
+import { auditWhere, readAudit, type AuditLine } from '../harness/audit.ts';
 import { recordProof } from '../harness/proof.ts';
 import { groupMemoryMiB } from '../../scripts/stack/memory.ts';
 import { defaultConfig } from '../../server/src/config/schema.ts';
@@ -104,7 +104,7 @@ describe('one identity cannot take every session', () => {
     const analystSession = sessionOf(other);
     opened.push({ who: analyst, id: analystSession });
 
-    const audit = (await readAudit(m.auditLog.readOnly)).filter((l) => l.errorCode === 'CALLER_SESSION_LIMIT');
+    const audit = (await auditWhere(m.auditLog.readOnly, (l) => l.errorCode === 'CALLER_SESSION_LIMIT')).map((e) => e.line);
     expect(audit.at(-1)).toMatchObject({ event: 'http_refused', httpStatus: 429, agent: m.clients.service.id });
 
     // Ending one session (DELETE) gives the agent its place back at once.
@@ -125,15 +125,20 @@ describe('one request cannot make a huge answer', () => {
   it("refuses the red team's JSON-RPC batch of 100 padded aggregates with 400 BATCH_NOT_SUPPORTED, running none of them", async (ctx) => {
     const agent = caller((await serviceAgentToken(m)).access_token);
     const id = await openSession(agent);
-    const before = (await readAudit(m.auditLog.readOnly)).filter((l) => l.event === 'tool_call').length;
+    const isBatchRefusal = (l: AuditLine) => l.event === 'http_refused' && l.errorCode === 'BATCH_NOT_SUPPORTED';
+    const earlier = await readAudit(m.auditLog.readOnly);
+    const before = earlier.filter((l) => l.event === 'tool_call').length;
+    const refusalsBefore = earlier.filter(isBatchRefusal).length;
     const batch = Array.from({ length: 100 }, (_, i) => ({ jsonrpc: '2.0', id: i + 10, method: 'tools/call', params: { name: 'aggregate', arguments: padded(9_500) } }));
     const body = JSON.stringify(batch);
     const r = await agent.post(body, { 'mcp-session-id': id, 'mcp-protocol-version': '2025-06-18' });
     expect(r.status).toBe(400);
     expect(JSON.parse(r.body).error).toMatchObject({ code: -32600, data: { code: 'BATCH_NOT_SUPPORTED' } });
-    const after = await readAudit(m.auditLog.readOnly);
-    expect(after.filter((l) => l.event === 'tool_call').length).toBe(before);
-    expect(after.at(-1)).toMatchObject({ event: 'http_refused', errorCode: 'BATCH_NOT_SUPPORTED', agent: m.clients.service.id });
+    // Wait for the refusal's record (compose delivers it through the container log), then count the calls.
+    const refusals = await auditWhere(m.auditLog.readOnly, isBatchRefusal, { min: refusalsBefore + 1 });
+    expect(refusals).toHaveLength(refusalsBefore + 1);
+    expect(refusals.at(-1)!.line).toMatchObject({ agent: m.clients.service.id });
+    expect((await readAudit(m.auditLog.readOnly)).filter((l) => l.event === 'tool_call').length).toBe(before);
     recordProof(ctx, {
       attack: `JSON-RPC batch of 100 padded aggregates (${(Buffer.byteLength(body) / 1e6).toFixed(2)} MB body)`,
       expected: '400 BATCH_NOT_SUPPORTED, no tool runs',
@@ -150,7 +155,7 @@ describe('one request cannot make a huge answer', () => {
     expect(Buffer.byteLength(r.body)).toBeLessThan(RESPONSE_BYTES);
     const fits = await agent.call(id, 'aggregate', padded(1_000), 3); // 100 kB: an ordinary answer still arrives
     expect(toolErrorOf(fits)).toBeUndefined();
-    const line = (await readAudit(m.auditLog.readOnly)).filter((l) => l.tool === 'aggregate' && l.errorCode === 'RESPONSE_TOO_LARGE').at(-1);
+    const line = (await auditWhere(m.auditLog.readOnly, (l) => l.tool === 'aggregate' && l.errorCode === 'RESPONSE_TOO_LARGE')).at(-1)?.line;
     expect(line).toMatchObject({ outcome: 'refused', agent: m.clients.service.id });
     recordProof(ctx, {
       attack: 'aggregate asking for 100 orders × 100 kB $addFields padding (10 MB)',
@@ -211,7 +216,7 @@ describe("one caller's flood", () => {
     expect(analystFailures).toBe(0);
     expect(busy?.status).toBe(429);
     expect(busy?.headers['retry-after']).toBe('1');
-    const audited = (await readAudit(m.auditLog.readOnly)).filter((l) => l.errorCode === 'CALLER_BUSY').at(-1);
+    const audited = (await auditWhere(m.auditLog.readOnly, (l) => l.errorCode === 'CALLER_BUSY')).at(-1)?.line;
     expect(audited).toMatchObject({ event: 'http_refused', httpStatus: 429, agent: m.clients.service.id });
     // Bound: at most REQUESTS_PER_CALLER of this caller's answers are built at once, each stopped at
     // maxResponseBytes. Per call: the driver's first batch (≤ 16 MiB of BSON from the database) and its

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MongoClient } from 'mongodb';
 import { serviceAgentToken, userToken } from '../harness/tokens.ts';
 import { errorCode, connectMcp, resultText, type McpSession } from '../harness/mcp.ts';
-import { readAudit } from '../harness/audit.ts';
+import { auditWhere } from '../harness/audit.ts';
 import { recordProof } from '../harness/proof.ts';
 
 const m = inject('manifest');
@@ -57,7 +57,7 @@ describe('reserved namespaces, as a reader through the edge', () => {
     expect(r.isError).toBe(true);
     expect(r.code, r.text).toBe('NAMESPACE_FORBIDDEN');
     expect(r.text).not.toMatch(CREDENTIALS);
-    const line = (await readAudit(m.auditLog.readOnly)).filter((l) => l.tool === 'find' && l.namespace === 'admin.system.users').at(-1);
+    const line = (await auditWhere(m.auditLog.readOnly, (l) => l.tool === 'find' && l.namespace === 'admin.system.users')).at(-1)?.line;
     expect(line).toMatchObject({ outcome: 'refused', errorCode: 'NAMESPACE_FORBIDDEN' });
     recordProof(ctx, { attack: 'reader: find admin.system.users via /mcp', expected: 'NAMESPACE_FORBIDDEN, audited refused', observed: `${r.code}, audit outcome ${String(line?.outcome)}` });
   });
@@ -150,7 +150,7 @@ describe('reserved namespaces, as the operator on the read-write route', () => {
     const r = await call(mcp, 'find', { database: 'admin', collection: 'system.users', filter: {} });
     expect(r.code, r.text).toBe('NAMESPACE_FORBIDDEN');
     expect(r.text).not.toMatch(CREDENTIALS);
-    const line = (await readAudit(m.auditLog.readWrite)).filter((l) => l.tool === 'find' && l.username === 'operator' && l.namespace === 'admin.system.users').at(-1);
+    const line = (await auditWhere(m.auditLog.readWrite, (l) => l.tool === 'find' && l.username === 'operator' && l.namespace === 'admin.system.users')).at(-1)?.line;
     expect(line).toMatchObject({ outcome: 'refused', errorCode: 'NAMESPACE_FORBIDDEN' });
     recordProof(ctx, { attack: 'operator (mcp:write): find admin.system.users via /mcp/admin', expected: 'NAMESPACE_FORBIDDEN (default, no allowReservedNamespaces)', observed: String(r.code) });
   });

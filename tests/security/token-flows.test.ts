@@ -66,8 +66,8 @@ describe('authorization code + PKCE (user-facing agent)', () => {
     const s = await connectMcp(m, m.resources.readWrite, t.access_token);
     await s.client.callTool({ name: 'list-collections', arguments: { database: m.database.name } });
     await s.close();
-    const { readAudit } = await import('../harness/audit.ts');
-    const line = (await readAudit(m.auditLog.readWrite)).filter((l) => l.tool === 'list-collections').at(-1);
+    const { auditWhere } = await import('../harness/audit.ts');
+    const line = (await auditWhere(m.auditLog.readWrite, (l) => l.tool === 'list-collections' && l.username === 'operator')).at(-1)?.line;
     expect(line?.username).toBe('operator');
     expect(line?.agent).toBe(m.clients.agent.id);
   });
