@@ -12,6 +12,8 @@ export interface Service {
   readonly logFile: string;
   /** Resolves with the exit code (null when killed by a signal). */
   readonly exited: Promise<number | null>;
+  /** Resolves with how the process ended: its exit code, or the signal that killed it (for restart logs). */
+  readonly ended: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM, then SIGKILL after graceMs; kills the whole process group (e.g. kc.sh → java). */
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<void>;
   /** The last lines of the log, for failure messages. */
@@ -58,6 +60,13 @@ function baseEnv(): Record<string, string> {
   return Object.fromEntries(keep.flatMap((k) => (process.env[k] ? [[k, process.env[k] as string]] : [])));
 }
 
+/**
+ * Every service this process spawned that has not exited yet. A tier being restarted is in here before it is
+ * healthy (and before the stack lists it), so a stop that races a restart can still reach it.
+ */
+const running = new Set<Service>();
+export const runningServices = (): Service[] => [...running];
+
 export function startService(o: ServiceOptions): Service {
   mkdirSync(dirname(o.logFile), { recursive: true, mode: 0o700 });
   const fd = openSync(o.logFile, 'a', 0o600);
@@ -71,10 +80,11 @@ export function startService(o: ServiceOptions): Service {
   closeSync(fd);
   if (child.pid === undefined) throw new Error(`${o.name}: could not start ${o.command}`);
   const pid = child.pid;
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => resolve(code));
-    child.once('error', () => resolve(-1));
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', () => resolve({ code: -1, signal: null }));
   });
+  const exited = ended.then((e) => e.code);
   let stopping: Promise<void> | undefined;
   const stop = (signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<void> => {
     stopping ??= (async () => {
@@ -90,7 +100,10 @@ export function startService(o: ServiceOptions): Service {
     return stopping;
   };
   child.unref();
-  return { name: o.name, pid, logFile: o.logFile, exited, stop, tail: (n = 40) => tailFile(o.logFile, n) };
+  const service: Service = { name: o.name, pid, logFile: o.logFile, exited, ended, stop, tail: (n = 40) => tailFile(o.logFile, n) };
+  running.add(service);
+  void ended.then(() => running.delete(service));
+  return service;
 }
 
 export function tailFile(file: string, lines = 40): string {

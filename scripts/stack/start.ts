@@ -1,5 +1,6 @@
 /**
- * `npm start`: starts the native stack and supervises it in the foreground (Ctrl-C / SIGTERM stop it).
+ * `npm start`: starts the native stack and supervises it in the foreground (Ctrl-C / SIGTERM stop it): a tier
+ * that exits is restarted alone with back-off; a crash loop stops the stack (scripts/stack/supervisor.ts).
  * `npm start -- --detach`: the same supervisor runs in the background; this process returns once the
  * stack is healthy (manifest written) and `npm stop` ends it.
  */
@@ -10,6 +11,7 @@ import { STACK_DIR } from './manifest.ts';
 import { groupMemoryMiB } from './memory.ts';
 import { TIER_UMASK, tailFile } from './process.ts';
 import { startStack } from './stack.ts';
+import { superviseStack } from './supervisor.ts';
 import { summary } from './summary.ts';
 
 type Report = { ok: true; text: string } | { ok: false; error: string };
@@ -38,9 +40,11 @@ async function supervise(report: (r: Report) => void): Promise<void> {
   process.on('SIGHUP', () => undefined); // the terminal of a detached start may go away
   // The children are unref'd and signal listeners hold no loop reference: keep the supervisor alive.
   setInterval(() => undefined, 1 << 30);
-  // A tier that dies takes the stack down with it: a half stack would make the proofs lie.
-  const died = await Promise.race(stack.services.map((s) => s.exited.then((code) => ({ s, code }))));
-  await shutdown(`${died.s.name} exited with code ${died.code}\n${died.s.tail(20)}`, 1);
+  // A tier that dies is restarted alone; one that keeps dying takes the stack down (a half stack would make the proofs lie).
+  superviseStack(stack, {
+    log: (l) => process.stderr.write(`[stack] ${new Date().toISOString()} ${l}\n`),
+    giveUp: (why) => void shutdown(why, 1),
+  });
 }
 
 function detach(): void {

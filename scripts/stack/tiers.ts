@@ -1,6 +1,7 @@
 /**
  * Starting each tier of the native stack where the plan puts it, wired to the others. Three chains:
  * auth (Keycloak → verifier), data (database → both MCP servers) and, once both are healthy, the edge.
+ * Each tier is registered with a function that starts it again with the same options, for the supervisor.
  */
 import { join } from 'node:path';
 import { startDatabase, type Database } from './database.ts';
@@ -20,8 +21,11 @@ const secret = (name: string) => readSecret(SECRETS, name);
 export interface TierContext {
   plan: Plan;
   edgeUrl: string;
-  /** Registers a healthy tier for stop() and the runner state. */
-  started: <T extends { service: Service }>(tier: string, x: T) => T;
+  /**
+   * Registers a healthy tier for stop() and the runner state, with the function that starts it again with the
+   * same options (the supervisor restarts a tier that exits; see supervisor.ts).
+   */
+  started: <T extends { service: Service }>(tier: string, x: T, again: () => Promise<{ service: Service }>) => T;
   log: (line: string) => void;
 }
 
@@ -37,38 +41,44 @@ async function tier<T>(name: string, p: Promise<T>): Promise<T> {
 
 export async function startAuthTier(c: TierContext): Promise<{ kc: Keycloak }> {
   const { plan, edgeUrl } = c;
-  const kc = c.started('keycloak', await tier('keycloak', startKeycloak({
+  const keycloak = () => tier('keycloak', startKeycloak({
     dataDir: join(STACK_DIR, 'keycloak'), host: plan.keycloak.bind, port: plan.keycloak.port, mgmtPort: plan.keycloak.mgmtPort,
     publicBaseUrl: edgeUrl, netns: plan.ns.kc, logFile: join(LOGS, 'keycloak.log'),
     secrets: {
       adminPassword: secret('kc_admin_password'), serviceAgentSecret: secret('service_agent_secret'),
       exchangerSecret: secret('exchanger_secret'), analystPassword: secret('analyst_password'), operatorPassword: secret('operator_password'),
     },
-  })));
-  c.started('verifier', await tier('verifier', startVerifier({
+  }));
+  const kc = c.started('keycloak', await keycloak(), keycloak);
+  const verifier = () => tier('verifier', startVerifier({
     port: plan.verifierPort, issuer: kc.issuer, publicBaseUrl: edgeUrl, netns: plan.ns.edge,
     // Keys come over the edge⇄kc link; tokens still name the public issuer (RFC 8414 §3.3 exact match).
     jwksUrl: `http://${plan.keycloak.fromEdge}:${plan.keycloak.port}/realms/mcp/protocol/openid-connect/certs`,
     auditLog: join(LOGS, 'verifier.audit.jsonl'), logFile: join(LOGS, 'verifier.log'),
-  })));
+  }));
+  c.started('verifier', await verifier(), verifier);
   return { kc };
 }
 
 export async function startDataTier(c: TierContext): Promise<{ db: Database }> {
   const { plan } = c;
-  const db = c.started('database', await tier('database', startDatabase({
+  // Started again on the same data directory and port: users and data survive, the URIs stay valid.
+  const database = () => tier('database', startDatabase({
     dir: join(STACK_DIR, 'db'), host: plan.db.bind, port: plan.db.port, connectHost: plan.db.fromHost, netns: plan.ns.db,
     certsDir: CERTS, secretsDir: SECRETS, logFile: join(LOGS, 'database.log'), log: (l) => c.log(`database: ${l}`),
-  })));
+  }));
+  const db = c.started('database', await database(), database);
   const mcp = async (name: 'mcp-ro' | 'mcp-rw', user: 'reader' | 'writer', port: number) => {
     // The URI holds the tier's password: a 0600 file read by the server, never argv or a logged env.
     const uriFile = join(SECRETS, `${name.replace('-', '_')}_uri`);
+    // Written once: a restarted server reads the same file, which lives until the stack stops.
     writePrivateFile(uriFile, db.uriFor(user, plan.db.fromEdge));
-    c.started(name, await tier(name, startMcp({
+    const server = () => tier(name, startMcp({
       name, readOnly: user === 'reader', port, connectionStringFile: uriFile, proxySecretFile: join(SECRETS, 'proxy_secret'),
       allowedHosts: [`${plan.edge.publicHost}:${plan.edge.port}`], auditLog: join(LOGS, `${name}.audit.jsonl`),
       netns: plan.ns.edge, logFile: join(LOGS, `${name}.log`),
-    })));
+    }));
+    c.started(name, await server(), server);
   };
   const rs = await Promise.allSettled([mcp('mcp-ro', 'reader', plan.mcpRoPort), mcp('mcp-rw', 'writer', plan.mcpRwPort)]);
   for (const r of rs) if (r.status === 'rejected') throw r.reason;
@@ -77,7 +87,7 @@ export async function startDataTier(c: TierContext): Promise<{ db: Database }> {
 
 export async function startEdgeTier(c: TierContext): Promise<Edge> {
   const { plan, edgeUrl } = c;
-  return c.started('nginx', await tier('nginx', startNginx({
+  const nginx = () => tier('nginx', startNginx({
     prefix: join(STACK_DIR, 'nginx'), netns: plan.ns.edge, logFile: join(LOGS, 'nginx.log'), proxySecretFile: join(SECRETS, 'proxy_secret'),
     vars: {
       PUBLIC_BASE_URL: edgeUrl, PUBLIC_HOST: `${plan.edge.publicHost}:${plan.edge.port}`, EDGE_LISTEN: plan.edge.listen,
@@ -86,5 +96,6 @@ export async function startEdgeTier(c: TierContext): Promise<Edge> {
       MCP_RW_UPSTREAM: `127.0.0.1:${plan.mcpRwPort}`, KEYCLOAK_UPSTREAM: `${plan.keycloak.fromEdge}:${plan.keycloak.port}`,
       EDGE_ACCESS_LOG: join(LOGS, 'nginx-access.log'),
     },
-  })));
+  }));
+  return c.started('nginx', await nginx(), nginx);
 }

@@ -16,8 +16,11 @@ export const ERROR_CODES = [
   'TIMEOUT', // maxTimeMS exceeded
   'DB_ERROR', // any other database error
   'DB_UNAUTHORIZED', // the database refused the operation (RBAC)
+  'DB_UNAVAILABLE', // no database server answered within serverSelectionTimeoutMS (down, restarting, cut off)
   'TOOL_DISABLED', // disabledTools
   'UNKNOWN_TOOL', // no such tool
+  'UNKNOWN_RESOURCE', // resources/read of a URI that names no resource of this server
+  'UNKNOWN_PROMPT', // prompts/get or completion/complete naming no prompt or template of this server
   'INTERNAL', // a bug; details stay in the server
   // HTTP tier refusals
   'HOST_NOT_ALLOWED',
@@ -47,6 +50,11 @@ export class ToolError extends Error {
 
 const TIMEOUT_CODES = new Set([50, 262]); // MaxTimeMSExpired, ExceededTimeLimit
 const UNAUTHORIZED_CODES = new Set([13, 18]); // Unauthorized, AuthenticationFailed
+// The driver's names for "no server to talk to": selection timed out, the connection broke, the pool was cleared.
+const UNAVAILABLE_ERRORS = new Set(['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoPoolClearedError']);
+// A tool's only socket is its database connection. The driver lets some socket errors through unwrapped (a write
+// to a connection the server closed, e.g. a killed database, surfaces as Node's EPIPE "socket has been ended").
+const SOCKET_ERROR_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED']);
 
 /** Maps anything thrown while serving a tool to a ToolError with a stable code. */
 export function toToolError(err: unknown): ToolError {
@@ -56,6 +64,8 @@ export function toToolError(err: unknown): ToolError {
   if (typeof e?.code === 'number' && TIMEOUT_CODES.has(e.code)) return new ToolError('TIMEOUT', message);
   if (e?.name === 'MongoOperationTimeoutError') return new ToolError('TIMEOUT', message);
   if (typeof e?.code === 'number' && UNAUTHORIZED_CODES.has(e.code)) return new ToolError('DB_UNAUTHORIZED', message);
+  // Why a fixed message: the driver's names the server's address and the topology; the client needs only the cause.
+  if ((typeof e?.name === 'string' && UNAVAILABLE_ERRORS.has(e.name)) || (typeof e?.code === 'string' && SOCKET_ERROR_CODES.has(e.code))) return new ToolError('DB_UNAVAILABLE', 'the database is unavailable; try again later');
   if (typeof e?.name === 'string' && e.name.startsWith('Mongo')) return new ToolError('DB_ERROR', message);
   return new ToolError('INTERNAL', 'internal error');
 }

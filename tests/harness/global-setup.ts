@@ -39,7 +39,17 @@ export default async function setup(project: TestProject): Promise<(() => Promis
 
 async function startNative() {
   const { startStack } = await import('../../scripts/stack/stack.ts');
-  return startStack({ quiet: true });
+  const { superviseStack } = await import('../../scripts/stack/supervisor.ts');
+  const stack = await startStack({ quiet: true });
+  // The same supervision as `npm start`: a tier a suite kills (tests/security/faults.test.ts) comes back alone.
+  superviseStack(stack, {
+    log: (l) => process.stderr.write(`[stack] ${l}\n`),
+    giveUp: (why) => {
+      process.stderr.write(`[stack] ${why}: stopping the stack\n`);
+      void stack.stop();
+    },
+  });
+  return stack;
 }
 
 async function startCompose() {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MongoOperationTimeoutError, MongoServerError } from 'mongodb';
+import { MongoNetworkError, MongoOperationTimeoutError, MongoServerError, MongoServerSelectionError } from 'mongodb';
 import { ToolError, toToolError } from '../../src/errors.ts';
 
 const serverError = (code: number, codeName: string) => new MongoServerError({ ok: 0, code, codeName, errmsg: 'operation exceeded time limit' });
@@ -17,6 +17,15 @@ describe('error mapping', () => {
   it('maps Unauthorized (13) to DB_UNAUTHORIZED and other database errors to DB_ERROR', () => {
     expect(toToolError(serverError(13, 'Unauthorized')).code).toBe('DB_UNAUTHORIZED');
     expect(toToolError(serverError(2, 'BadValue')).code).toBe('DB_ERROR');
+  });
+
+  it('maps a database that cannot be reached to DB_UNAVAILABLE, without the driver\'s address details', () => {
+    const selection = new MongoServerSelectionError('connect ECONNREFUSED 10.88.5.2:27017', {} as never);
+    expect(toToolError(selection)).toMatchObject({ code: 'DB_UNAVAILABLE', message: 'the database is unavailable; try again later' });
+    expect(toToolError(new MongoNetworkError('connection 3 to 10.88.5.2:27017 closed')).code).toBe('DB_UNAVAILABLE');
+    // What driver 7 throws for a write to a connection a killed database closed: Node's own error, unwrapped.
+    const ended = Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' });
+    expect(toToolError(ended).code).toBe('DB_UNAVAILABLE');
   });
 
   it('keeps a ToolError and hides anything else behind INTERNAL without its message', () => {
