@@ -16,7 +16,9 @@ import { alive } from '../../scripts/stack/leftovers.ts';
 import { run, waitFor } from '../../scripts/stack/process.ts';
 
 const m = inject('manifest');
-const NOT_NATIVE = 'no tier pids in the manifest (compose runtime): the native supervisor is not in charge';
+const NOT_NATIVE = 'compose runtime: the engine, not the native supervisor, runs the tiers (no tier pids in the manifest)';
+// The compose manifest carries an empty pids map: only the native runtime has tiers this suite can signal.
+const supervised = m.runtime === 'native' && Object.keys(m.pids ?? {}).length > 0;
 const edgePath = (url: string) => new URL(url).pathname;
 const mcpHeaders = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 // A 2025-era protocol version: the server keeps a session for it, in the memory of one process.
@@ -65,7 +67,7 @@ const errorCode = (r: RawResponse) => { try { return (JSON.parse(r.body) as { er
 
 describe('a tier killed or frozen', () => {
   afterAll(async () => {
-    if (!m.pids) return;
+    if (!supervised) return;
     // The suites after this one need every tier up: each recorded pid alive and a real call end to end.
     await waitFor('the stack healthy again after the faults', async () => {
       const now = await readManifest({ requireHealthy: true });
@@ -76,7 +78,7 @@ describe('a tier killed or frozen', () => {
   });
 
   it('restarts a killed read-only MCP server alone: callers get 502 meanwhile, its old sessions 404, the others keep serving', async (ctx) => {
-    if (!m.pids) return ctx.skip(NOT_NATIVE);
+    if (!supervised) return ctx.skip(NOT_NATIVE);
     const before = (await current()).pids!;
     const ro = (await serviceAgentToken(m)).access_token;
     const operator = await userToken(m, 'operator', 'mcp:read mcp:write');
@@ -123,7 +125,7 @@ describe('a tier killed or frozen', () => {
   });
 
   it('fails closed while the verifier is dead, then the supervisor restarts it and the same token works again', async (ctx) => {
-    if (!m.pids) return ctx.skip(NOT_NATIVE);
+    if (!supervised) return ctx.skip(NOT_NATIVE);
     const before = (await current()).pids!;
     const ro = (await serviceAgentToken(m)).access_token;
     expect((await post(edgePath(m.resources.readOnly), ro)).status).toBe(200);
@@ -152,7 +154,7 @@ describe('a tier killed or frozen', () => {
   });
 
   it('with Keycloak frozen, keeps accepting issued tokens and fails new token requests fast with 504, then recovers on SIGCONT', async (ctx) => {
-    if (!m.pids) return ctx.skip(NOT_NATIVE);
+    if (!supervised) return ctx.skip(NOT_NATIVE);
     const pid = (await current()).pids!.keycloak!;
     const issued = (await serviceAgentToken(m)).access_token;
     // The verifier has the signing keys once it has verified one token: the freeze then tests its cache.
@@ -189,7 +191,7 @@ describe('a tier killed or frozen', () => {
   });
 
   it('with Keycloak killed, keeps accepting issued tokens, fails new token requests at once with 502, and the supervisor restarts it alone', async (ctx) => {
-    if (!m.pids) return ctx.skip(NOT_NATIVE);
+    if (!supervised) return ctx.skip(NOT_NATIVE);
     const before = (await current()).pids!;
     const issued = (await serviceAgentToken(m)).access_token;
     expect((await post(edgePath(m.resources.readOnly), issued)).status).toBe(200);
@@ -222,7 +224,7 @@ describe('a tier killed or frozen', () => {
   }, 150_000);
 
   it('answers DB_UNAVAILABLE within serverSelectionTimeoutMS while the database cannot be reached, and recovers without a restart', async (ctx) => {
-    if (!m.pids || !m.direct.netns) return ctx.skip('needs the native stack with network namespaces: the cut is a firewall rule in the edge namespace');
+    if (!supervised || !m.direct.netns) return ctx.skip('needs the native stack with network namespaces: the cut is a firewall rule in the edge namespace');
     const db = m.internal.find((t) => t.name === 'database-from-edge');
     if (!db) return ctx.skip('the manifest names no edge-side database address');
     const before = (await current()).pids!;
@@ -260,7 +262,7 @@ describe('a tier killed or frozen', () => {
   });
 
   it('restarts a killed database alone; the MCP servers reconnect to it without a restart', async (ctx) => {
-    if (!m.pids) return ctx.skip(NOT_NATIVE);
+    if (!supervised) return ctx.skip(NOT_NATIVE);
     const before = (await current()).pids!;
     const session = await connectMcp(m, m.resources.readOnly, (await serviceAgentToken(m)).access_token);
     const list = () => session.client.callTool({ name: 'list-collections', arguments: { database: m.database.name } });

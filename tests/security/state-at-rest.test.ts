@@ -104,8 +104,10 @@ describe('state at rest', () => {
   });
 
   it('runs every tier process with umask 077', async (ctx) => {
-    if (!m.pids) return ctx.skip('compose: the engine runs the tiers; their umask is asserted by the compose runtime suite');
+    // The compose manifest carries an empty pids map: there the engine runs the tiers.
+    if (m.runtime !== 'native' || !m.pids) return ctx.skip('compose: the engine runs the tiers; Keycloak\'s umask is asserted from the engine by compose-hardening');
     const seen: string[] = [];
+    expect(Object.keys(m.pids).length, 'tiers with a pid').toBeGreaterThanOrEqual(6);
     for (const [tier, leader] of Object.entries(m.pids)) {
       const members = groupMembers(leader);
       expect(members.length, tier).toBeGreaterThan(0);
