@@ -11,7 +11,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['server/test/unit/**/*.test.ts', 'nginx/verifier/test/**/*.test.ts', 'tests/compose/**/*.test.ts', 'tests/unit/**/*.test.ts', 'bench/**/*.test.ts'],
+          include: ['server/test/unit/**/*.test.ts', 'nginx/verifier/test/**/*.test.ts', 'tests/compose/**/*.test.ts', 'tests/unit/**/*.test.ts', 'bench/**/*.test.ts', 'audit/test/**/*.test.ts'],
           testTimeout: 15_000,
         },
       },

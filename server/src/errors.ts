@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'UNKNOWN_RESOURCE', // resources/read of a URI that names no resource of this server
   'UNKNOWN_PROMPT', // prompts/get or completion/complete naming no prompt or template of this server
   'INTERNAL', // a bug; details stay in the server
+  'AUDIT_UNAVAILABLE', // the audit log cannot be written (disk full, I/O error): the call is not run, or its result withheld
   // HTTP tier refusals
   'HOST_NOT_ALLOWED',
   'ORIGIN_NOT_ALLOWED',

@@ -11,6 +11,7 @@ import { rawRequest, type RawResponse } from '../harness/http.ts';
 import { readManifest, type StackManifest } from '../harness/manifest.ts';
 import { connectMcp, resultText } from '../harness/mcp.ts';
 import { recordProof } from '../harness/proof.ts';
+import { waitForHealthyStack } from '../harness/stack-health.ts';
 import { serviceAgentToken, userToken } from '../harness/tokens.ts';
 import { alive } from '../../scripts/stack/leftovers.ts';
 import { run, waitFor } from '../../scripts/stack/process.ts';
@@ -69,12 +70,7 @@ describe('a tier killed or frozen', () => {
   afterAll(async () => {
     if (!supervised) return;
     // The suites after this one need every tier up: each recorded pid alive and a real call end to end.
-    await waitFor('the stack healthy again after the faults', async () => {
-      const now = await readManifest({ requireHealthy: true });
-      if (!now?.pids || !Object.values(now.pids).every(alive)) return false;
-      const t = await serviceAgentToken(now);
-      return (await post(edgePath(now.resources.readOnly), t.access_token)).status === 200;
-    }, { timeoutMs: 120_000, intervalMs: 500 });
+    await waitForHealthyStack('the stack healthy again after the faults');
   });
 
   it('restarts a killed read-only MCP server alone: callers get 502 meanwhile, its old sessions 404, the others keep serving', async (ctx) => {

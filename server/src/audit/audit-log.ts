@@ -1,5 +1,5 @@
-import { closeSync, fchmodSync, fstatSync, openSync, statSync, writeSync } from 'node:fs';
-import type { ErrorCode } from '../errors.ts';
+import { closeSync, fchmodSync, fstatSync, ftruncateSync, openSync, statfsSync, statSync, writeSync } from 'node:fs';
+import { ToolError, type ErrorCode } from '../errors.ts';
 import { boundRecord, type Bounded } from './bounded-record.ts';
 
 /**
@@ -10,7 +10,8 @@ import { boundRecord, type Bounded } from './bounded-record.ts';
  */
 export interface AuditRecord {
   time: string;
-  event: 'tool_call' | 'http_refused';
+  /** resource_read, completion and prompt_get: the other requests that name a namespace (server/src/resources/*). */
+  event: 'tool_call' | 'http_refused' | 'resource_read' | 'completion' | 'prompt_get';
   /** nginx's `$request_id` (X-Request-Id): the same value is in the verifier's record and the edge's access log. */
   requestId: string | null;
   /** The verifier's token id (X-Auth-Token-Id: the jti, or a SHA-256 prefix of the token); also in its record. */
@@ -19,6 +20,8 @@ export interface AuditRecord {
   subject: string | null;
   username: string | null;
   agent: string | null;
+  /** The resource URI read, or the completion/prompt reference (resource_read, completion, prompt_get). */
+  resource?: string | null;
   /** The tool name as sent (null when the call named none). */
   tool?: string | null;
   operationType?: string | null;
@@ -36,8 +39,24 @@ export interface AuditRecord {
 }
 
 export interface AuditSink {
+  /**
+   * Throws ToolError AUDIT_UNAVAILABLE when the record of something that ran (a call that reached the
+   * database or a tool) cannot be written: its result must not leave unaudited. Records of refusals
+   * that ran nothing are reported on stderr when lost, never thrown (a full disk must not turn every
+   * refusal into a 500).
+   */
   write(record: AuditRecord): void;
+  /** Throws ToolError AUDIT_UNAVAILABLE when a record could not be written now: checked before a call runs. */
+  ready?(): void;
 }
+
+/** Room kept free for the records of calls in flight: 16 records at the 4 KiB line bound. */
+export const AUDIT_RESERVE_BYTES = 64 * 1024;
+
+const unavailable = () => new ToolError('AUDIT_UNAVAILABLE', 'the audit log cannot be written; the call was not run (or its result withheld)');
+
+/** A record whose loss hides nothing that ran: a refusal, a call refused for this very reason, a protocol-layer answer. */
+const ranNothing = (r: AuditRecord) => r.outcome === 'refused' || r.errorCode === 'AUDIT_UNAVAILABLE' || r.rpcCode !== undefined;
 
 const line = (r: AuditRecord): string => JSON.stringify(boundRecord(r)) + '\n';
 
@@ -55,16 +74,61 @@ export function createAuditSink(destination: string): AuditSink {
 function fileSink(path: string): AuditSink {
   let fd = -1;
   let ino = -1;
+  let failing = false;
+  let lost = 0;
   const open = () => {
     if (fd >= 0) closeSync(fd);
-    fd = openSync(path, 'a', 0o600);
-    fchmodSync(fd, 0o600); // the mode above applies only when the file is created; an older log is tightened too
-    ino = fstatSync(fd).ino;
+    fd = -1;
+    const next = openSync(path, 'a', 0o600);
+    fchmodSync(next, 0o600); // the mode above applies only when the file is created; an older log is tightened too
+    ino = fstatSync(next).ino;
+    fd = next;
+  };
+  const current = () => {
+    if (fd < 0 || statSync(path, { throwIfNoEntry: false })?.ino !== ino) open();
+  };
+  // Once per change of state, so a full disk under load does not also flood stderr.
+  const report = (ok: boolean, why: string) => {
+    if (failing === !ok) return;
+    failing = !ok;
+    process.stderr.write(ok ? `audit: the audit log is writable again (${lost} records of refused calls lost meanwhile)\n` : `audit: the audit log cannot be written (${why}): calls fail closed with AUDIT_UNAVAILABLE\n`);
+    if (ok) lost = 0;
   };
   return {
     write(r) {
-      if (fd < 0 || statSync(path, { throwIfNoEntry: false })?.ino !== ino) open();
-      writeSync(fd, line(r));
+      const text = line(r);
+      try {
+        current();
+        const n = writeSync(fd, text);
+        if (n !== Buffer.byteLength(text)) {
+          // A short write (the last bytes of a full disk) is a failed write: cut the half line off again, so the
+          // next record starts on a line of its own (this process is the file's only writer).
+          try { ftruncateSync(fd, fstatSync(fd).size - n); } catch { /* the record is refused either way */ }
+          throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+        }
+        // Only a call that ran says the log is usable again: a refusal's record may still fit in the last page.
+        if (!ranNothing(r)) report(true, '');
+      } catch (e) {
+        report(false, String((e as NodeJS.ErrnoException).code ?? 'error'));
+        if (!ranNothing(r)) throw unavailable();
+        lost++; // counted, not logged one by one: a flood of refused calls on a full disk must not flood its log too
+      }
+    },
+    ready() {
+      // statfs of the file itself: the filesystem that holds it, even when the file is a mount of its own.
+      let free: number;
+      try {
+        current();
+        const fs = statfsSync(path);
+        free = fs.bavail * fs.bsize;
+      } catch (e) {
+        report(false, String((e as NodeJS.ErrnoException).code ?? 'error'));
+        throw unavailable();
+      }
+      if (free < AUDIT_RESERVE_BYTES) {
+        report(false, `${free} bytes free, ${AUDIT_RESERVE_BYTES} kept in reserve`);
+        throw unavailable();
+      }
     },
   };
 }

@@ -78,6 +78,8 @@ export async function dispatchToolCall(call: CallInfo, deps: DispatchDeps): Prom
   const tool = deps.tools.find((t) => t.name === call.name);
   const record = attemptRecord(call.name, call.args, call.identity, call.sessionId, tool);
   try {
+    // Fail closed: a call whose record could not be written does not run (server/src/audit/audit-log.ts).
+    deps.audit.ready?.();
     const admitted = admit(tool, call, deps);
     const out = await admitted.tool.execute(admitted.args as never, { client: deps.client, config: deps.config, identity: call.identity });
     record.documents = out.documents;

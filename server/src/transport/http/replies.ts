@@ -69,6 +69,9 @@ export async function sendWebResponse(res: ServerResponse, response: Response, l
     return 'sent';
   }
   res.writeHead(response.status, headers);
+  // A standalone GET stream may stay silent until the server has something to say: send the headers now,
+  // so the client knows the stream is open (node:http otherwise holds them until the first write).
+  res.flushHeaders();
   res.on('close', () => void reader.cancel().catch(() => undefined));
   let sent = 0;
   let outcome: SendOutcome = 'sent';

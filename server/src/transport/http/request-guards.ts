@@ -72,10 +72,11 @@ export function requestIdOf(headers: IncomingHttpHeaders): string | undefined {
 }
 
 /**
- * JSON-RPC batching was removed from MCP in revision 2025-06-18, and this server negotiates no older one:
- * a batch array is refused before it reaches the SDK (which still accepts up to 100 messages per batch for
- * 2025-03-26). One HTTP request is one message, so one request cannot fan out into 100 tool calls that
- * bypass the per-caller concurrency limit and multiply one small body into a huge answer.
+ * JSON-RPC batching was removed from MCP in revision 2025-06-18. This server also accepts 2025-03-26 clients
+ * (issue #12), but not that revision's batches — a deliberate deviation (server/README.md): a batch array is
+ * refused before it reaches the SDK (which still accepts up to 100 messages per batch for 2025-03-26). One
+ * HTTP request is one message, so one request cannot fan out into 100 tool calls that bypass the per-caller
+ * concurrency limit and multiply one small body into a huge answer.
  */
 export function checkSingleMessage(body: unknown): Refusal | null {
   if (!Array.isArray(body)) return null;
