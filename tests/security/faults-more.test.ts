@@ -84,7 +84,8 @@ describe('more faults: a full audit disk, nginx reloads, a kill mid-call, a key 
     let mounted = false;
     let carried = '';
     try {
-      await inMountNs(pid, `mount -t tmpfs -o size=256k,mode=0700 mcps-faults-audit ${dir} && install -m 0600 /dev/null ${dir}/audit.jsonl && mount --bind ${dir}/audit.jsonl ${log}`);
+      // A bind mount needs its target to exist: on a fresh stack the server creates its log only with its first record.
+      await inMountNs(pid, `{ [ -e ${log} ] || install -m 0600 /dev/null ${log}; } && mount -t tmpfs -o size=256k,mode=0700 mcps-faults-audit ${dir} && install -m 0600 /dev/null ${dir}/audit.jsonl && mount --bind ${dir}/audit.jsonl ${log}`);
       mounted = true;
       // Redirected: a call's record lands on the small filesystem.
       expect((await s.client.callTool({ name: 'list-collections', arguments: { database: db } })).isError).toBeFalsy();
