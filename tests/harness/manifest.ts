@@ -21,3 +21,13 @@ export async function readManifest(o: { requireHealthy?: boolean } = {}): Promis
   }
   return m;
 }
+
+/**
+ * The manifest as it is on disk now. inject('manifest') is the one written at start; the supervisor rewrites the
+ * file with a restarted tier's pid, so a suite that signals or measures a tier process reads this instead.
+ */
+export async function currentManifest(): Promise<StackManifest> {
+  const now = await readManifest();
+  if (!now) throw new Error('the manifest is gone: the stack stopped');
+  return now;
+}

@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { rawRequest, type RawResponse } from '../harness/http.ts';
 import { serviceAgentToken, userToken } from '../harness/tokens.ts';
+import { currentManifest } from '../harness/manifest.ts';
 import { auditWhere, readAudit, type AuditLine } from '../harness/audit.ts';
 import { recordProof } from '../harness/proof.ts';
 import { groupMemoryMiB } from '../../scripts/stack/memory.ts';
@@ -99,6 +100,7 @@ describe('one identity cannot take every session', () => {
     // Headers a client forges are replaced by the edge's verified identity: they buy no fresh quota.
     const forged = await agent.initialize('2025-06-18', { 'x-auth-subject': 'someone-else', 'x-auth-client-id': 'another-agent', 'x-mcp-proxy-auth': 'guess' });
     expect(forged.status).toBe(429);
+    expect(errorCodeOf(forged)).toBe('CALLER_SESSION_LIMIT');
 
     const other = await analyst.initialize();
     const analystSession = sessionOf(other);
@@ -171,7 +173,7 @@ describe("one caller's flood", () => {
     const analyst = caller((await userToken(m, 'analyst', 'mcp:read')).access_token);
     const agentSession = await openSession(agent);
     const analystSession = await openSession(analyst);
-    const pid = m.pids?.['mcp-ro'];
+    const pid = (await currentManifest()).pids?.['mcp-ro']; // today's: a fault suite may have restarted it
     const rss = () => (pid ? groupMemoryMiB([{ name: 'mcp-ro', pid }])['mcp-ro'] ?? 0 : 0);
     // Each probe unique (the audit suite proves every call is recorded once, by distinct argument digests).
     let probes = 0;

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { readAudit } from '../harness/audit.ts';
 import { rawRequest, type RawResponse } from '../harness/http.ts';
 import { keycloakAdmin, type AdminApi } from '../harness/keycloak-admin.ts';
-import { readManifest, type StackManifest } from '../harness/manifest.ts';
+import { currentManifest as current, readManifest, type StackManifest } from '../harness/manifest.ts';
 import { connectMcp, errorCode as toolCode, resultText } from '../harness/mcp.ts';
 import { recordProof } from '../harness/proof.ts';
 import { openAndEnd, waitForHealthyStack } from '../harness/stack-health.ts';
@@ -31,11 +31,6 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const db = m.database.name;
 const edgeError = (r: RawResponse) => { try { return (JSON.parse(r.body) as { error?: string }).error; } catch { return undefined; } };
 
-async function current(): Promise<StackManifest> {
-  const now = await readManifest();
-  if (!now) throw new Error('the manifest is gone: the stack stopped');
-  return now;
-}
 
 /** A 2025-era session over raw HTTPS (one connection per request): the test sees the edge's exact status and body. */
 async function rawSession(route: string, token: string) {

@@ -8,7 +8,7 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { readAudit } from '../harness/audit.ts';
 import { rawRequest, type RawResponse } from '../harness/http.ts';
-import { readManifest, type StackManifest } from '../harness/manifest.ts';
+import { currentManifest as current, readManifest, type StackManifest } from '../harness/manifest.ts';
 import { connectMcp, resultText } from '../harness/mcp.ts';
 import { recordProof } from '../harness/proof.ts';
 import { waitForHealthyStack } from '../harness/stack-health.ts';
@@ -33,12 +33,6 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const post = (path: string, token: string, body = initialize, headers: Record<string, string> = {}): Promise<RawResponse> =>
   rawRequest(m, { method: 'POST', path, headers: { ...mcpHeaders, authorization: `Bearer ${token}`, ...headers }, body });
 
-/** The manifest as it is now on disk: the supervisor rewrites it with a restarted tier's pid. */
-async function current(): Promise<StackManifest> {
-  const now = await readManifest();
-  if (!now) throw new Error('the manifest is gone: the stack stopped');
-  return now;
-}
 
 /** Waits until `tier` runs under a new pid (recorded once healthy) and returns the manifest and the wait. */
 async function restartedFrom(tier: string, oldPid: number, since: number): Promise<{ manifest: StackManifest; ms: number }> {
@@ -135,6 +129,7 @@ describe('a tier killed or frozen', () => {
     expect(duringRo.status).toBe(500);
     expect(errorCode(duringRo)).toBe('authorization_unavailable');
     expect(duringRw.status).toBe(500);
+    expect(errorCode(duringRw)).toBe('authorization_unavailable');
     // Nothing reached an MCP server: neither audit log gained a record (each server audits every request it refuses too).
     expect(await audits()).toBe(audited);
 
