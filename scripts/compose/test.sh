@@ -16,6 +16,11 @@ export STACK_COMPOSE_FILES="${STACK_COMPOSE_FILES:-compose.yaml,compose.offline.
 log() { printf '[test:compose] %s\n' "$*" >&2; }
 t0=$SECONDS
 
+CACHE="${MCP_STACK_CACHE:-$HOME/.cache/mcp-security-stack}"
+PRIVATE_SOCK="$CACHE/docker/run/docker.sock"
+# Was the provisioned engine already up (e.g. under `npm start -- --runtime compose --detach`)? Then it is not ours to stop.
+was_up=0
+curl -fsS --max-time 3 --unix-socket "$PRIVATE_SOCK" http://engine/_ping >/dev/null 2>&1 && was_up=1
 set +e
 DOCKER_HOST="$(bash scripts/docker/provision-engine.sh)"
 rc=$?
@@ -27,9 +32,8 @@ fi
 [ $rc = 0 ] || exit $rc
 export DOCKER_HOST
 # Stop the engine after the run only if this run started it (an engine the machine had stays up).
-CACHE="${MCP_STACK_CACHE:-$HOME/.cache/mcp-security-stack}"
 ours=0
-[[ "$DOCKER_HOST" == "unix://$CACHE/docker/run/docker.sock" ]] && [ -z "${MCP_KEEP_ENGINE:-}" ] && ours=1
+[[ "$DOCKER_HOST" == "unix://$PRIVATE_SOCK" ]] && [ $was_up = 0 ] && [ -z "${MCP_KEEP_ENGINE:-}" ] && ours=1
 leftovers() {
   # Containers of this checkout, and volumes/networks of its compose projects (testcontainers-<uuid> for
   # test runs, mcp-security-stack for `npm start -- --runtime compose`).

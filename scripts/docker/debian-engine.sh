@@ -6,6 +6,7 @@
 #   bash scripts/docker/debian-engine.sh start   # last stdout line: the DOCKER_HOST to use
 #   bash scripts/docker/debian-engine.sh stop
 set -euo pipefail
+umask 077 # its data, state and log are root's alone, like the provisioned engine's
 CACHE="${MCP_STACK_CACHE:-$HOME/.cache/mcp-security-stack}"
 D="$CACHE/docker-debian"
 R="$D/root"

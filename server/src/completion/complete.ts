@@ -3,7 +3,7 @@ import { redactText } from '../config/help.ts';
 import { ToolError, toToolError } from '../errors.ts';
 import { allowanceFrom, collectionVisible, databaseVisible, namespaceRefusal } from '../guard/namespace-policy.ts';
 import { refusalFor } from '../tools/exposure.ts';
-import type { DispatchDeps } from '../tools/dispatch.ts';
+import { secretsOf, type DispatchDeps } from '../tools/dispatch.ts';
 import { findPrompt } from '../prompts/catalog.ts';
 import { RESOURCE_TEMPLATES } from '../resources/uris.ts';
 import { protocolRecord, settle, type ProtocolCall } from '../resources/protocol-audit.ts';
@@ -53,8 +53,7 @@ export async function complete(params: Params, call: ProtocolCall, deps: Dispatc
     deps.audit.write(settle(record, e.code, refusal, started));
     // A reserved or disabled source completes to nothing, as a listing would show nothing there.
     if (refusal) return EMPTY;
-    const secrets = [deps.config.connectionString, deps.config.proxySecret].filter((s) => s !== '');
-    throw new ProtocolError(ProtocolErrorCode.InternalError, `Error [${e.code}]: ${redactText(e.message, secrets)}`, { code: e.code });
+    throw new ProtocolError(ProtocolErrorCode.InternalError, `Error [${e.code}]: ${redactText(e.message, secretsOf(deps.config))}`, { code: e.code });
   }
 }
 

@@ -112,6 +112,7 @@ export function auditUnansweredCall(attempt: ToolCallAttempt, identity: Identity
   audit.write(record);
 }
 
-function secretsOf(config: Config): string[] {
+/** The configured values that must never appear in an answer (redacted from database messages). */
+export function secretsOf(config: Config): string[] {
   return [config.connectionString, config.proxySecret].filter((s) => s !== '');
 }
