@@ -9,19 +9,35 @@ import { OPERATIONS, type Operation } from './operations.ts';
 import type { BenchPath, PathId } from './paths.ts';
 import type { Summary } from './stats.ts';
 
-const W = 1200, H = 520, TOP = 60, BOTTOM = 110, LEFT = 70, GAP = 30;
+const W = 1200,
+  H = 520,
+  TOP = 60,
+  BOTTOM = 110,
+  LEFT = 70,
+  GAP = 30;
 const COLORS: Record<PathId, string> = {
-  driver: '#7f7f7f', 'direct-http': '#1f77b4', 'direct-stdio': '#17becf', secure: '#2ca02c', 'official-http': '#d62728', 'official-stdio': '#ff9896',
+  driver: '#7f7f7f',
+  'direct-http': '#1f77b4',
+  'direct-stdio': '#17becf',
+  secure: '#2ca02c',
+  'official-http': '#d62728',
+  'official-stdio': '#ff9896',
 };
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 export function latencySvg(paths: BenchPath[], get: (p: PathId, op: Operation, c: number) => Summary | undefined, title: string): string {
-  const values = paths.flatMap((p) => OPERATIONS.flatMap((op) => [get(p.id, op, 1)?.p50, get(p.id, op, 1)?.p99])).filter((v): v is number => v !== undefined && v > 0);
-  const lo = Math.floor(Math.log10(Math.min(...values, 1))), hi = Math.ceil(Math.log10(Math.max(...values, 10)));
+  const values = paths
+    .flatMap((p) => OPERATIONS.flatMap((op) => [get(p.id, op, 1)?.p50, get(p.id, op, 1)?.p99]))
+    .filter((v): v is number => v !== undefined && v > 0);
+  const lo = Math.floor(Math.log10(Math.min(...values, 1))),
+    hi = Math.ceil(Math.log10(Math.max(...values, 10)));
   const plotH = H - TOP - BOTTOM;
   const y = (v: number) => TOP + plotH - ((Math.log10(Math.max(v, 10 ** lo)) - lo) / (hi - lo)) * plotH;
   const panelW = (W - LEFT - 20 - GAP * (OPERATIONS.length - 1)) / OPERATIONS.length;
-  const out: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, sans-serif">`, `<rect width="${W}" height="${H}" fill="white"/>`];
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, sans-serif">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+  ];
   out.push(`<text x="${W / 2}" y="28" font-size="18" text-anchor="middle">${esc(title)}</text>`);
   for (let e = lo; e <= hi; e++) {
     out.push(`<line x1="${LEFT}" x2="${W - 20}" y1="${y(10 ** e)}" y2="${y(10 ** e)}" stroke="#ddd"/>`);
@@ -33,13 +49,15 @@ export function latencySvg(paths: BenchPath[], get: (p: PathId, op: Operation, c
     out.push(`<text x="${x0 + panelW / 2}" y="${TOP - 12}" font-size="15" text-anchor="middle">${esc(op)}</text>`);
     paths.forEach((p, j) => {
       const s = get(p.id, op, 1);
-      const bx = x0 + j * slot + slot * 0.15, bw = slot * 0.7;
+      const bx = x0 + j * slot + slot * 0.15,
+        bw = slot * 0.7;
       if (s && Number.isFinite(s.p99)) {
         out.push(`<rect x="${bx}" y="${y(s.p99)}" width="${bw}" height="${TOP + plotH - y(s.p99)}" fill="${COLORS[p.id]}" opacity="0.35"/>`);
         out.push(`<rect x="${bx}" y="${y(s.p50)}" width="${bw}" height="${TOP + plotH - y(s.p50)}" fill="${COLORS[p.id]}"/>`);
         out.push(`<text x="${bx + bw / 2}" y="${y(s.p50) - 3}" font-size="10" text-anchor="middle">${s.p50 < 10 ? s.p50.toFixed(1) : s.p50.toFixed(0)}</text>`);
       }
-      const lx = bx + bw / 2, ly = TOP + plotH + 10;
+      const lx = bx + bw / 2,
+        ly = TOP + plotH + 10;
       out.push(`<text x="${lx}" y="${ly}" font-size="11" text-anchor="end" transform="rotate(-40 ${lx} ${ly})">${esc(p.id)}</text>`);
     });
   });

@@ -20,6 +20,7 @@ function message(e: unknown): string {
 
 export async function runLoad(callers: Call[], budget: PhaseBudget): Promise<Samples> {
   const samples = emptySamples();
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
   const deadline = start + budget.durationMs;
   let issued = 0;
@@ -42,6 +43,8 @@ export async function runLoad(callers: Call[], budget: PhaseBudget): Promise<Sam
   };
   await Promise.all(callers.map(loop));
   samples.elapsedMs = lastEnd - start;
+  const cpu = process.cpuUsage(cpu0);
+  samples.loadgenCpuMs = (cpu.user + cpu.system) / 1000;
   return samples;
 }
 

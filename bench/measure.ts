@@ -28,7 +28,11 @@ const rotate = <T>(list: readonly T[], by: number): T[] => list.map((_, i) => li
  * stack; numbers from a half-stopped stack would be lies, so the run ends and says why.
  */
 export async function measure(
-  paths: BenchPath[], workers: Map<PathId, WorkerHandle>, o: BenchOptions, log: (s: string) => void, stackAlive: () => boolean,
+  paths: BenchPath[],
+  workers: Map<PathId, WorkerHandle>,
+  o: BenchOptions,
+  log: (s: string) => void,
+  stackAlive: () => boolean,
 ): Promise<Measurement> {
   const cells = new Map<string, Samples>();
   const failures = new Map<PathId, string>();
@@ -40,6 +44,25 @@ export async function measure(
   // A worker answers a run after its budgets plus, at worst, two timed-out calls (warm-up and measure).
   const runTimeoutMs = o.warmupMs + o.phaseMs + 2 * o.callTimeoutMs + 10_000;
   let lastRoundMs = 0;
+  // Once per path before round 1, untimed: a freshly started server (stdio, the official one) or a server the
+  // bench has not called yet runs its first seconds of calls in V8's interpreter, several times slower.
+  for (const p of paths) {
+    const w = workers.get(p.id);
+    if (!w || o.pathWarmupMs <= 0) continue;
+    try {
+      const c = Math.max(...o.concurrencies);
+      await w.send({ cmd: 'open', concurrency: c, callTimeoutMs: o.callTimeoutMs });
+      for (const op of OPERATIONS)
+        await w.send(
+          { cmd: 'run', op, warmup: { durationMs: 0, maxCalls: 0 }, measure: { durationMs: o.pathWarmupMs, maxCalls: o.maxCallsPerPhase } },
+          runTimeoutMs + o.pathWarmupMs,
+        );
+      await w.send({ cmd: 'close' });
+    } catch (e) {
+      failures.set(p.id, `warm-up: ${(e as Error).message}`);
+    }
+  }
+  log(`  warmed up every path (${o.pathWarmupMs} ms per operation, untimed)`);
   // Only whole rounds run, so every path gets the same share: a round that would overrun the budget is skipped.
   for (let round = 0; round < o.rounds && Date.now() + lastRoundMs <= deadline; round++) {
     const roundStart = Date.now();

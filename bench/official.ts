@@ -34,7 +34,11 @@ export interface OfficialHttp {
 export async function startOfficialHttp(o: { port: number; netns: string | null; uriFile: string; logFile: string }): Promise<OfficialHttp> {
   const url = `http://127.0.0.1:${o.port}/mcp`;
   // It has no health endpoint: any HTTP answer (even 4xx) on its port means it is serving.
-  const answers = () => run('curl', ['-s', '-o', '/dev/null', '--max-time', '2', url], { netns: o.netns }).then(() => true, () => false);
+  const answers = () =>
+    run('curl', ['-s', '-o', '/dev/null', '--max-time', '2', url], { netns: o.netns }).then(
+      () => true,
+      () => false,
+    );
   // Something already there would answer our readiness probe and be measured in our server's place.
   if (await answers()) throw new Error(`port ${o.port} is already in use in ${o.netns ?? 'the host namespace'}: pass --officialPort`);
   const service = startService({

@@ -10,6 +10,8 @@ export interface BenchOptions {
   rounds: number;
   concurrencies: number[];
   warmupMs: number;
+  /** Untimed calls per path and operation before the first round (JIT warm-up of a fresh server). */
+  pathWarmupMs: number;
   phaseMs: number;
   maxCallsPerPhase: number;
   /** A call slower than this is an error (counted), so a stalled tier cannot stretch the run. */
@@ -21,8 +23,9 @@ export interface BenchOptions {
   paths: string[] | undefined;
 }
 
-const HELP = `usage: npm run bench -- [--quick] [--coldStart] [--paths driver,direct-http,...] [--officialPort 3911]
+const HELP = `usage: npm run bench -- [--quick] [--coldStart] [--paths driver,direct-http,...] [--officialPort 3911] [--phaseMs N] [--rounds N]
   --quick       smoke run (≤ 60 s): one round, short phases, 1 and 16 clients
+  --phaseMs     measured time per phase (default 1000, quick 150); --rounds: rounds (default 3, quick 1)
   --coldStart   time \`npm start -- --detach\` first (only when no stack is running; the bench then stops it)
   --paths       only these paths: driver, direct-http, direct-stdio, secure, official-http, official-stdio`;
 
@@ -36,6 +39,8 @@ export function parseOptions(argv: string[]): BenchOptions {
         coldStart: { type: 'boolean', default: false },
         paths: { type: 'string' },
         officialPort: { type: 'string', default: '3911' },
+        phaseMs: { type: 'string' },
+        rounds: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }).values;
@@ -53,19 +58,35 @@ export function parseOptions(argv: string[]): BenchOptions {
     process.exit(2);
   }
   const quick = v.quick ?? false;
+  const positive = (name: string, raw: string | undefined, fallback: number, max: number): number => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > max) {
+      process.stderr.write(`bench: --${name}: must be an integer 1-${max}\n`);
+      process.exit(2);
+    }
+    return n;
+  };
+  const phaseMs = positive('phaseMs', v.phaseMs, quick ? 150 : 1000, 10_000);
+  const rounds = positive('rounds', v.rounds, quick ? 1 : 3, 10);
   return {
     quick,
     coldStart: v.coldStart ?? false,
-    rounds: quick ? 1 : 3,
+    rounds,
     // Quick skips 64 clients: with a database that serialises queries, its tail alone costs seconds per phase.
     concurrencies: quick ? [1, 16] : [1, 16, 64],
     warmupMs: quick ? 50 : 300,
-    phaseMs: quick ? 150 : 1000,
+    pathWarmupMs: quick ? 700 : 2_000,
+    phaseMs,
     maxCallsPerPhase: 50_000,
     callTimeoutMs: quick ? 4_000 : 10_000,
-    measureBudgetMs: quick ? 35_000 : 240_000,
+    // Room for the phases asked for: 6 paths × 3 operations × the concurrencies, twice (warm-up), plus set-up.
+    measureBudgetMs: Math.max(quick ? 35_000 : 240_000, rounds * 6 * 3 * (quick ? 2 : 3) * (phaseMs + (quick ? 50 : 300)) * 2),
     verifierMs: quick ? 1_000 : 5_000,
     officialPort: port,
-    paths: v.paths?.split(',').map((s) => s.trim()).filter(Boolean),
+    paths: v.paths
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
   };
 }

@@ -22,7 +22,14 @@ import { driverCall, toolCall, type Operation } from './operations.ts';
 import { percentile } from './stats.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const { values: opts } = parseArgs({ options: { n: { type: 'string', default: '500' }, rounds: { type: 'string', default: '3' }, 'cpu-prof': { type: 'boolean', default: false }, entry: { type: 'string', default: join(ROOT, 'server/src/main.ts') } } });
+const { values: opts } = parseArgs({
+  options: {
+    n: { type: 'string', default: '500' },
+    rounds: { type: 'string', default: '3' },
+    'cpu-prof': { type: 'boolean', default: false },
+    entry: { type: 'string', default: join(ROOT, 'server/src/main.ts') },
+  },
+});
 const N = Number(opts.n);
 const ROUNDS = Number(opts.rounds);
 const DB_PORT = 34_731;
@@ -43,8 +50,17 @@ async function timeCalls(call: () => Promise<unknown>, n: number): Promise<{ p50
 }
 
 async function connect(url: string, version: string, secret: string): Promise<Client> {
-  const headers = { 'x-mcp-proxy-auth': secret, 'x-auth-subject': 'bench', 'x-auth-username': 'bench', 'x-auth-client-id': 'bench', 'x-auth-scopes': 'mcp:read' };
-  const client = new Client({ name: 'overhead', version: '1.0.0' }, version >= '2026' ? { versionNegotiation: { mode: { pin: version } } } : { supportedProtocolVersions: [version] });
+  const headers = {
+    'x-mcp-proxy-auth': secret,
+    'x-auth-subject': 'bench',
+    'x-auth-username': 'bench',
+    'x-auth-client-id': 'bench',
+    'x-auth-scopes': 'mcp:read',
+  };
+  const client = new Client(
+    { name: 'overhead', version: '1.0.0' },
+    version >= '2026' ? { versionNegotiation: { mode: { pin: version } } } : { supportedProtocolVersions: [version] },
+  );
   await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
   if (client.getNegotiatedProtocolVersion() !== version) throw new Error(`negotiated ${client.getNegotiatedProtocolVersion()}, wanted ${version}`);
   return client;
@@ -62,14 +78,22 @@ const server = startService({
   cwd: ROOT,
   logFile: join(dir, 'server.log'),
   env: {
-    MDB_MCP_TRANSPORT: 'http', MDB_MCP_HTTP_HOST: '127.0.0.1', MDB_MCP_HTTP_PORT: String(MCP_PORT),
-    MDB_MCP_READ_ONLY: 'true', MDB_MCP_CONNECTION_STRING_FILE: join(dir, 'ro_uri'), MDB_MCP_PROXY_SECRET_FILE: join(dir, 'proxy_secret'),
+    MDB_MCP_TRANSPORT: 'http',
+    MDB_MCP_HTTP_HOST: '127.0.0.1',
+    MDB_MCP_HTTP_PORT: String(MCP_PORT),
+    MDB_MCP_READ_ONLY: 'true',
+    MDB_MCP_CONNECTION_STRING_FILE: join(dir, 'ro_uri'),
+    MDB_MCP_PROXY_SECRET_FILE: join(dir, 'proxy_secret'),
     MDB_MCP_AUDIT_LOG: join(dir, 'audit.jsonl'),
   },
 });
 const driver = new MongoClient(db.readerUri);
 const results = new Map<string, number[]>();
-const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+const median = (xs: number[]) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 const record = (key: string, r: { p50: number; p95: number }) => {
   results.set(key, [...(results.get(key) ?? []), r.p50]);
   console.log(`  ${key.padEnd(34)} p50 ${r.p50.toFixed(2)} ms  p95 ${r.p95.toFixed(2)} ms`);
@@ -84,10 +108,13 @@ try {
     for (const version of VERSIONS) {
       const client = await connect(url, version, secret);
       for (const op of OPS) {
-        record(`http ${version} ${op}`, await timeCalls(async () => {
-          const r = await client.callTool(toolCall(op, db.dbName));
-          if (r.isError) throw new Error(`tool error in ${op}`);
-        }, N));
+        record(
+          `http ${version} ${op}`,
+          await timeCalls(async () => {
+            const r = await client.callTool(toolCall(op, db.dbName));
+            if (r.isError) throw new Error(`tool error in ${op}`);
+          }, N),
+        );
       }
       await client.close();
     }

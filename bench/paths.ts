@@ -30,24 +30,37 @@ export function benchPaths(m: StackManifest, o: { officialHttpUrl: string | unde
       id: 'direct-stdio',
       label: 'ours, stdio',
       spec: {
-        kind: 'stdio', command: process.execPath, args: [resolve(ROOT, 'server/src/main.ts'), '--transport', 'stdio', '--readOnly'],
+        kind: 'stdio',
+        command: process.execPath,
+        args: [resolve(ROOT, 'server/src/main.ts'), '--transport', 'stdio', '--readOnly'],
         // Audit to a file, as the HTTP tiers do, so both pay the same per-call audit cost.
         env: { MDB_MCP_CONNECTION_STRING_FILE: readerUri, MDB_MCP_AUDIT_LOG: resolve(o.logsDir, 'direct-stdio.audit.jsonl') },
-        secretEnv: {}, logFile: resolve(o.logsDir, 'direct-stdio.log'),
+        secretEnv: {},
+        logFile: resolve(o.logsDir, 'direct-stdio.log'),
       },
       netns: edgeNs,
     },
     { id: 'secure', label: 'ours, secure (TLS edge + token)', spec: { kind: 'http', url: m.resources.readOnly, auth: 'bearer' }, netns: null },
   ];
   if (o.officialHttpUrl) {
-    paths.push({ id: 'official-http', label: 'official 3.0.4, HTTP', spec: { kind: 'http', url: o.officialHttpUrl, auth: 'none', extraArgs: OFFICIAL_ARGS }, netns: edgeNs });
+    paths.push({
+      id: 'official-http',
+      label: 'official 3.0.4, HTTP',
+      spec: { kind: 'http', url: o.officialHttpUrl, auth: 'none', extraArgs: OFFICIAL_ARGS },
+      netns: edgeNs,
+    });
   }
   paths.push({
     id: 'official-stdio',
     label: 'official 3.0.4, stdio',
     spec: {
-      kind: 'stdio', command: process.execPath, args: [officialEntry()], env: { ...OFFICIAL_ENV, HOME: o.logsDir },
-      secretEnv: { MDB_MCP_CONNECTION_STRING: readerUri }, logFile: resolve(o.logsDir, 'official-stdio.log'), extraArgs: OFFICIAL_ARGS,
+      kind: 'stdio',
+      command: process.execPath,
+      args: [officialEntry()],
+      env: { ...OFFICIAL_ENV, HOME: o.logsDir },
+      secretEnv: { MDB_MCP_CONNECTION_STRING: readerUri },
+      logFile: resolve(o.logsDir, 'official-stdio.log'),
+      extraArgs: OFFICIAL_ARGS,
     },
     netns: edgeNs,
   });

@@ -15,7 +15,15 @@ export type PathSpec =
   /** Streamable HTTP. `proxy`: our server's proxy credential + identity headers; `bearer`: a service-agent token. */
   | { kind: 'http'; url: string; auth: 'proxy' | 'bearer' | 'none'; extraArgs?: Record<string, string> }
   /** A stdio server spawned by the worker; `secretEnv` maps env names to files whose content becomes the value. */
-  | { kind: 'stdio'; command: string; args: string[]; env: Record<string, string>; secretEnv: Record<string, string>; logFile: string; extraArgs?: Record<string, string> };
+  | {
+      kind: 'stdio';
+      command: string;
+      args: string[];
+      env: Record<string, string>;
+      secretEnv: Record<string, string>;
+      logFile: string;
+      extraArgs?: Record<string, string>;
+    };
 
 export type Command =
   /** `callTimeoutMs`: a call slower than this counts as an error, so a stalled tier cannot stretch a phase. */

@@ -12,7 +12,7 @@ import { OPERATIONS } from './operations.ts';
 import type { BenchPath } from './paths.ts';
 import { summarize } from './stats.ts';
 import type { TargetResult } from './targets-check.ts';
-import type { VerifierRate } from './verifier-rate.ts';
+import type { cacheHitRate, VerifierRate } from './verifier-rate.ts';
 
 export interface RunRecord {
   startedAt: string;
@@ -23,6 +23,7 @@ export interface RunRecord {
   probes: Record<string, unknown>;
   measurement: Measurement;
   verifier: VerifierRate | { error: string } | undefined;
+  tokenCache: ReturnType<typeof cacheHitRate>;
   memory: TierMemory[];
   coldStart: { ms: number } | { error: string } | { skipped: string } | undefined;
   targets: TargetResult[];
@@ -32,7 +33,7 @@ export const NOTES = [
   'The raw-driver floor uses the admin user from the manifest (database.uri) from the host namespace; MCP paths use the reader user from the edge namespace.',
   'stdio servers are one session each: their N concurrent clients are N in-flight requests on that session. HTTP paths open N MCP sessions.',
   'Latency is per tools/call (or driver call), measured by the client, warm-up excluded; percentiles are nearest-rank over all rounds.',
-  'The official server\'s find also runs countDocuments(filter) alongside the query (capped by its queryCountMaxTimeMsCap); ours reads only the documents it returns (cap + 1 when the cap cuts). On FerretDB a count is a collection scan.',
+  "The official server's find also runs countDocuments(filter) alongside the query (capped by its queryCountMaxTimeMsCap); ours reads only the documents it returns (cap + 1 when the cap cuts). On FerretDB a count is a collection scan.",
   'Only whole rounds run (every path gets the same share); the first round always completes, later ones only if they fit the time budget.',
   'The load generator shares the machine (2 cores) with every tier; only one phase runs at a time.',
   'Verifier rate: nginx/verifier validation code in-process (signature + claims + route rights), JWKS cached, token cache bypassed, per CPU-second of one thread.',
@@ -63,6 +64,7 @@ export function writeRecord(file: string, r: RunRecord): void {
     failures: Object.fromEntries(r.measurement.failures),
     cells,
     verifier: r.verifier,
+    verifierTokenCache: r.tokenCache,
     memoryMiB: r.memory,
     coldStart: r.coldStart,
     targets: r.targets,

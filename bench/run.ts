@@ -19,7 +19,8 @@ import { writeRecord, NOTES, type RunRecord } from './results.ts';
 import { summarize, type Summary } from './stats.ts';
 import { latencyTable, targetTable } from './table.ts';
 import { evaluateTargets } from './targets-check.ts';
-import { verifierRate } from './verifier-rate.ts';
+import { cacheHitRate, verifierRate } from './verifier-rate.ts';
+import { policyBench, policyLine } from './policy.ts';
 import { startWorker, type WorkerHandle } from './worker-client.ts';
 
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
@@ -64,14 +65,25 @@ const cleanup = async () => {
   if (weStartedStack) await stopStack(resolve(logsDir, 'cold-start.log'));
 };
 // Ctrl-C or a `timeout` must not leave the official server or workers behind (they would hold the port).
-for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(sig, () => void cleanup().finally(() => process.exit(code)));
+for (const [sig, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const)
+  process.once(sig, () => void cleanup().finally(() => process.exit(code)));
 
 try {
   const wanted = (id: PathId) => !opts.paths || opts.paths.includes(id);
   let officialError: string | undefined;
   if (wanted('official-http')) {
-    official = await startOfficialHttp({ port: opts.officialPort, netns: m.direct.netns, uriFile: resolve(m.secretsDir, 'mcp_ro_uri'), logFile: resolve(logsDir, 'official-http.log') })
-      .catch((e: Error) => { officialError = e.message.split('\n')[0]; return undefined; });
+    official = await startOfficialHttp({
+      port: opts.officialPort,
+      netns: m.direct.netns,
+      uriFile: resolve(m.secretsDir, 'mcp_ro_uri'),
+      logFile: resolve(logsDir, 'official-http.log'),
+    }).catch((e: Error) => {
+      officialError = e.message.split('\n')[0];
+      return undefined;
+    });
   }
   const paths = benchPaths(m, { officialHttpUrl: official?.url, logsDir }).filter((p) => wanted(p.id));
   for (const p of paths) workers.set(p.id, startWorker(p.id, p.spec, p.netns, resolve(logsDir, `worker-${p.id}.log`)));
@@ -105,20 +117,45 @@ try {
   log('verifier: validations/s on one core');
   const verifier = await verifierRate(m, opts.verifierMs).catch((e: Error) => ({ error: e.message }));
 
+  const tokenCache = cacheHitRate(m.auditLog.verifier, startedAt);
+  log('policy: evaluation per tools/call (in process, issue #13)');
+  const policy = policyBench();
+
   const summaries = new Map<string, Summary>([...measurement.cells].map(([k, s]) => [k, summarize(s)]));
   const get = (p: PathId, op: Operation, c: number) => summaries.get(cellKey(p, op, c));
   const targets = evaluateTargets(get, opts.concurrencies, 'error' in verifier ? undefined : verifier);
 
   const stamp = startedAt.replace(/[:.]/g, '-');
   const jsonFile = resolve(resultsDir, `${stamp}.json`);
-  writeRecord(jsonFile, { startedAt, loadAtStart, options: opts, manifest: m, paths, probes, measurement, verifier, memory, coldStart, targets });
+  writeRecord(jsonFile, { startedAt, loadAtStart, options: opts, manifest: m, paths, probes, measurement, verifier, tokenCache, memory, coldStart, targets });
   const pngFile = resolve(resultsDir, 'latency.png');
-  writePng(latencySvg(paths, get, `MCP latency by path — ${m.database.kind}, ${m.isolation}, ${opts.quick ? 'quick run' : `${measurement.roundsCompleted} rounds`}`), pngFile);
+  writePng(
+    latencySvg(paths, get, `MCP latency by path — ${m.database.kind}, ${m.isolation}, ${opts.quick ? 'quick run' : `${measurement.roundsCompleted} rounds`}`),
+    pngFile,
+  );
 
   const out: string[] = [latencyTable(paths, opts.concurrencies, get), targetTable(targets)];
-  out.push('\nverifier: ' + ('error' in verifier ? verifier.error : `${verifier.perCpuSecond.toFixed(0)} validations per CPU-second (${verifier.wallPerSecond.toFixed(0)}/s wall, ${verifier.alg}, ${verifier.validations} validations)`));
-  out.push('memory (RSS MiB after the load; process group, or process and its peak): ' + memory.map((t) => `${t.tier} ${t.rssMiB}${t.peakMiB !== null ? ` (peak ${t.peakMiB})` : ''}`).join(', '));
-  if (coldStart) out.push(`cold start: ${'ms' in coldStart ? `${(coldStart.ms / 1000).toFixed(1)} s` : 'error' in coldStart ? coldStart.error : coldStart.skipped}`);
+  out.push(
+    '\nverifier: ' +
+      ('error' in verifier
+        ? verifier.error
+        : `${verifier.perCpuSecond.toFixed(0)} validations per CPU-second (${verifier.wallPerSecond.toFixed(0)}/s wall, ${verifier.alg}, ${verifier.validations} validations); a result-cache hit: ${verifier.cachedPerCpuSecond.toFixed(0)} per CPU-second (${(verifier.cachedPerCpuSecond / Math.max(1, verifier.perCpuSecond)).toFixed(0)}× cheaper)`),
+  );
+  out.push(
+    `verifier result cache on the secure path this run: ${tokenCache ? `${(tokenCache.hitRate * 100).toFixed(2)}% hits (${tokenCache.cached}/${tokenCache.accepts} accepts; one agent token shared by every session)` : 'no accept records (secure path not measured, or the verifier audit log is unreadable)'}`,
+  );
+  out.push(
+    `load generator: gen µs = its CPU per call, gen core = its share of one core (stdio rows: the worker only, not the server it spawned); load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  out.push(policyLine(policy));
+  out.push(
+    'memory (RSS MiB after the load; process group, or process and its peak): ' +
+      memory.map((t) => `${t.tier} ${t.rssMiB}${t.peakMiB !== null ? ` (peak ${t.peakMiB})` : ''}`).join(', '),
+  );
+  if (coldStart)
+    out.push(`cold start: ${'ms' in coldStart ? `${(coldStart.ms / 1000).toFixed(1)} s` : 'error' in coldStart ? coldStart.error : coldStart.skipped}`);
   if (measurement.aborted) out.push(`RUN ABORTED: ${measurement.aborted} — the numbers above are partial`);
   for (const [id, why] of measurement.failures) out.push(`not measured / stopped: ${id}: ${why}`);
   out.push(...NOTES.map((n) => `note: ${n}`), `\nresults: ${jsonFile}\nchart:   ${pngFile}`);

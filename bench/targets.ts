@@ -8,8 +8,10 @@ import { MongoClient } from 'mongodb';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { readManifest, type StackManifest } from '../tests/harness/manifest.ts';
-import { connectMcp, resultText, type McpSession } from '../tests/harness/mcp.ts';
+import { resultText } from '../tests/harness/mcp.ts';
+import { openRawSession, rawAgent, type RawSession } from './raw-mcp.ts';
 import { serviceAgentToken } from '../tests/harness/tokens.ts';
+import { CLIENTS, IDENTITY_HEADERS, ROLES, SCOPES } from '../contract/contract.ts';
 import type { Call } from './load.ts';
 import { driverCall, toolCall, type Operation } from './operations.ts';
 import type { PathSpec } from './protocol.ts';
@@ -23,6 +25,16 @@ export interface Target {
   pids(): number[];
   dispose(): Promise<void>;
 }
+
+/** The identity headers of a machine caller with the reader role, as the edge would assert them. */
+export const BENCH_MACHINE: Record<string, string> = {
+  [IDENTITY_HEADERS.subject]: 'bench',
+  [IDENTITY_HEADERS.username]: 'bench',
+  [IDENTITY_HEADERS.clientId]: CLIENTS.service,
+  [IDENTITY_HEADERS.scopes]: SCOPES.read,
+  [IDENTITY_HEADERS.roles]: ROLES.reader,
+  [IDENTITY_HEADERS.principalType]: 'machine',
+};
 
 /** Set by each `open`; a call slower than this fails (the SDK's per-request timeout). */
 let callTimeoutMs = 10_000;
@@ -39,53 +51,73 @@ function driverTarget(m: StackManifest): Target {
   const db = client.db(m.database.name);
   let n = 1;
   return {
-    open: async (c, t) => { n = c; callTimeoutMs = t; await client.connect(); },
+    open: async (c, t) => {
+      n = c;
+      callTimeoutMs = t;
+      await client.connect();
+    },
     callers: (op) => Array.from({ length: n }, () => () => driverCall(op, db, callTimeoutMs)),
-    probe: async (op) => { await driverCall(op, db, callTimeoutMs); return 'ok (driver)'; },
+    probe: async (op) => {
+      await driverCall(op, db, callTimeoutMs);
+      return 'ok (driver)';
+    },
     close: async () => undefined,
     pids: () => [],
     dispose: () => client.close(),
   };
 }
 
+/**
+ * HTTP paths speak JSON-RPC by hand over one keep-alive agent (raw-mcp.ts): the SDK client's per-message
+ * validation cost as much CPU as the server under test on this 2-core machine, so it skewed every HTTP row.
+ */
 function httpTarget(m: StackManifest, spec: Extract<PathSpec, { kind: 'http' }>): Target {
-  let sessions: McpSession[] = [];
+  let sessions: RawSession[] = [];
   let token: { value: string; at: number } | undefined;
+  const agent = rawAgent(spec.url, spec.url.startsWith('https:') ? readFileSync(m.caFile) : undefined);
   const headers = (): Record<string, string> =>
     spec.auth === 'proxy'
       ? {
           'x-mcp-proxy-auth': readFileSync(m.proxySecretFile, 'utf8').trim(),
-          'x-auth-subject': 'bench', 'x-auth-username': 'bench', 'x-auth-client-id': 'bench', 'x-auth-scopes': 'mcp:read',
+          // What the edge asserts for the service agent (the secure path's caller), so the policy serves both alike.
+          ...BENCH_MACHINE,
         }
       : {};
-  // Access tokens live ≤ 5 min (keycloak/): a fresh one per batch of sessions once the last is 2 min old.
-  const bearer = async (): Promise<string | undefined> => {
-    if (spec.auth !== 'bearer') return undefined;
+  // Access tokens live ≤ 5 min (keycloak/): a fresh one per batch of sessions once the last is 2 min old. One
+  // token for every session, as one agent holds it: the realistic reuse the verifier's result cache serves.
+  const bearer = async (): Promise<Record<string, string>> => {
+    if (spec.auth !== 'bearer') return {};
     if (!token || Date.now() - token.at > 120_000) token = { value: (await serviceAgentToken(m)).access_token, at: Date.now() };
-    return token.value;
+    return { authorization: `Bearer ${token.value}` };
   };
   const closeAll = async () => {
     const old = sessions;
     sessions = [];
     // DELETE ends the session server-side (MCP Streamable HTTP), so sessions never pile up against maxSessions.
-    await Promise.all(old.map(async (s) => { await s.transport.terminateSession().catch(() => undefined); await s.close().catch(() => undefined); }));
+    await Promise.all(old.map((s) => s.close()));
+  };
+  const call = (s: RawSession, op: Operation) => {
+    const c = toolCall(op, m.database.name, spec.extraArgs);
+    return s.callTool(c.name, c.arguments);
   };
   return {
     open: async (c, timeoutMs) => {
       callTimeoutMs = timeoutMs;
       await closeAll();
-      const t = await bearer();
-      const h = headers();
+      const o = { url: spec.url, headers: { ...headers(), ...(await bearer()) }, timeoutMs };
       for (let i = 0; i < c; i += 16) {
         const batch = Math.min(16, c - i);
-        sessions.push(...(await Promise.all(Array.from({ length: batch }, () => connectMcp(m, spec.url, t, h)))));
+        sessions.push(...(await Promise.all(Array.from({ length: batch }, () => openRawSession(o, agent)))));
       }
     },
-    callers: (op) => sessions.map((s) => () => callTool(s.client, op, m.database.name, spec.extraArgs).then(() => undefined)),
-    probe: (op) => callTool(sessions[0]!.client, op, m.database.name, spec.extraArgs),
+    callers: (op) => sessions.map((s) => () => call(s, op).then(() => undefined)),
+    probe: (op) => call(sessions[0]!, op),
     close: closeAll,
     pids: () => [],
-    dispose: closeAll,
+    dispose: async () => {
+      await closeAll();
+      agent.destroy();
+    },
   };
 }
 
@@ -100,7 +132,9 @@ function stdioTarget(m: StackManifest, spec: Extract<PathSpec, { kind: 'stdio' }
       callTimeoutMs = t;
       if (client) return;
       transport = new StdioClientTransport({
-        command: spec.command, args: spec.args, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...spec.env, ...secretEnv },
+        command: spec.command,
+        args: spec.args,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...spec.env, ...secretEnv },
         stderr: openSync(spec.logFile, 'a'),
       });
       client = new Client({ name: 'bench', version: '1.0.0' });
@@ -110,7 +144,9 @@ function stdioTarget(m: StackManifest, spec: Extract<PathSpec, { kind: 'stdio' }
     probe: (op) => callTool(client!, op, m.database.name, spec.extraArgs),
     close: async () => undefined,
     pids: () => (transport?.pid ? [transport.pid] : []),
-    dispose: async () => { await client?.close(); },
+    dispose: async () => {
+      await client?.close();
+    },
   };
 }
 

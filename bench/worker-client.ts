@@ -35,20 +35,31 @@ export function startWorker(name: string, spec: PathSpec, netns: string | null, 
     if (r.ok) p?.resolve(r.result);
     else p?.reject(new Error(`${name}: ${r.error}`));
   });
-  const done = new Promise<void>((res) => child.once('exit', () => {
-    exited = true;
-    for (const p of pending.values()) p.reject(new Error(`${name}: worker exited (see ${logFile})`));
-    pending.clear();
-    res();
-  }));
+  const done = new Promise<void>((res) =>
+    child.once('exit', () => {
+      exited = true;
+      for (const p of pending.values()) p.reject(new Error(`${name}: worker exited (see ${logFile})`));
+      pending.clear();
+      res();
+    }),
+  );
   const send = <C extends WithoutId<Command>>(c: C, timeoutMs = 120_000): Promise<CommandResult[C['cmd']]> => {
     if (exited) return Promise.reject(new Error(`${name}: worker has exited (see ${logFile})`));
     const id = nextId++;
     return new Promise<CommandResult[C['cmd']]>((res, rej) => {
-      const timer = setTimeout(() => { pending.delete(id); rej(new Error(`${name}: ${c.cmd} timed out`)); }, timeoutMs);
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        rej(new Error(`${name}: ${c.cmd} timed out`));
+      }, timeoutMs);
       pending.set(id, {
-        resolve: (v) => { clearTimeout(timer); res(v as CommandResult[C['cmd']]); },
-        reject: (e) => { clearTimeout(timer); rej(e); },
+        resolve: (v) => {
+          clearTimeout(timer);
+          res(v as CommandResult[C['cmd']]);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          rej(e);
+        },
       });
       child.stdin!.write(`${JSON.stringify({ ...c, id })}\n`);
     });

@@ -11,16 +11,25 @@ const file = (what: string) => z.string({ error: `${what} is required` }).min(1,
 export const InitEnvSchema = z.object({
   /** `mongodb://host:port[,host:port]` or a bare host list; credentials never go here. */
   DB_INIT_URI: z.string().min(1).default('127.0.0.1:27017'),
-  DB_ADMIN_USERNAME: z.string().regex(/^[A-Za-z0-9_-]+$/).default('admin'),
+  DB_ADMIN_USERNAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('admin'),
   DB_ADMIN_PASSWORD_FILE: file('DB_ADMIN_PASSWORD_FILE'),
   DB_READER_PASSWORD_FILE: file('DB_READER_PASSWORD_FILE'),
   DB_WRITER_PASSWORD_FILE: file('DB_WRITER_PASSWORD_FILE'),
   /** `rs0` (members = the hosts of DB_INIT_URI) or `rs0/mongo1:27017,mongo2:27017,...`; absent natively. */
-  DB_INIT_REPLICA_SET: z.string().regex(/^[A-Za-z0-9_-]+(\/[^\s/]+)?$/).optional(),
+  DB_INIT_REPLICA_SET: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(\/[^\s/]+)?$/)
+    .optional(),
   DB_TLS_CA_FILE: file('DB_TLS_CA_FILE'),
   /** Client certificate + key in one PEM: the database requires one (mutual TLS). */
   DB_TLS_CERT_KEY_FILE: file('DB_TLS_CERT_KEY_FILE'),
-  DB_NAME: z.string().regex(/^[A-Za-z0-9_-]+$/).default('shop'),
+  DB_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('shop'),
   DB_INIT_SAMPLE_DATA: z.enum(['true', 'false']).default('true'),
 });
 
@@ -44,7 +53,10 @@ export function readSecretFile(path: string): string {
 export function parseHosts(uriOrHosts: string): string[] {
   const list = uriOrHosts.replace(/^mongodb:\/\//, '').replace(/[/?].*$/, '');
   if (list.includes('@')) throw new Error('DB_INIT_URI must not carry credentials (use the *_PASSWORD_FILE variables)');
-  return list.split(',').map((h) => h.trim()).filter(Boolean);
+  return list
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
 }
 
 /** Reads the environment; on a bad value prints one line naming the field and exits 2. */

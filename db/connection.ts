@@ -14,7 +14,7 @@ export interface ConnectionSpec {
   appName?: string;
 }
 
-/** A `mongodb://` URI. It holds a password when `user` is set: never log it (see redactUri). */
+/** A `mongodb://` URI. It holds a password when `user` is set: never log it. */
 export function buildUri(s: ConnectionSpec): string {
   const cred = s.user ? `${encodeURIComponent(s.user.name)}:${encodeURIComponent(s.user.password)}@` : '';
   const q = new URLSearchParams({ tls: 'true', tlsCAFile: s.tls.caFile, tlsCertificateKeyFile: s.tls.certKeyFile });
@@ -26,11 +26,6 @@ export function buildUri(s: ConnectionSpec): string {
   if (s.replicaSet) q.set('replicaSet', s.replicaSet);
   if (s.appName) q.set('appName', s.appName);
   return `mongodb://${cred}${s.hosts.join(',')}/?${q.toString()}`;
-}
-
-/** The URI with its password replaced, for messages. */
-export function redactUri(uri: string): string {
-  return uri.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
 
 /** Connects (and so authenticates) or throws; short timeouts, because callers poll or fail fast. */

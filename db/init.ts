@@ -67,8 +67,9 @@ export async function initDatabase(o: InitOptions, log: Log = stderrLog): Promis
   if (o.replicaSet) {
     // Before any user exists the localhost exception allows replSetInitiate; when the image already created
     // the admin user (compose's MONGO_INITDB_ROOT_*), authenticate first. A re-run finds the set and skips.
-    const c = await connect({ ...base, user: { name: o.adminUsername, password: o.passwords.admin } }, 30_000)
-      .catch((err: unknown) => (isAuthFailure(err) ? connect(base, 30_000) : Promise.reject(err)));
+    const c = await connect({ ...base, user: { name: o.adminUsername, password: o.passwords.admin } }, 30_000).catch((err: unknown) =>
+      isAuthFailure(err) ? connect(base, 30_000) : Promise.reject(err),
+    );
     try {
       await ensureReplicaSet(c, o.replicaSet, log);
       await waitForWritablePrimary(c);

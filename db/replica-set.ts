@@ -12,9 +12,7 @@ export interface ReplicaSetSpec {
 type Log = (line: string) => void;
 
 /** The first member gets the highest priority so the primary is predictable (init, health checks). */
-export async function ensureReplicaSet(
-  client: MongoClient, rs: ReplicaSetSpec, log: Log, timeoutMs = 120_000,
-): Promise<'initiated' | 'unchanged'> {
+export async function ensureReplicaSet(client: MongoClient, rs: ReplicaSetSpec, log: Log, timeoutMs = 120_000): Promise<'initiated' | 'unchanged'> {
   const admin = client.db('admin');
   const hello = await admin.command({ hello: 1 });
   if (hello.setName) {
@@ -47,7 +45,10 @@ export async function ensureReplicaSet(
 export async function waitForWritablePrimary(client: MongoClient, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const hello = await client.db('admin').command({ hello: 1 }).catch(() => ({}) as Record<string, unknown>);
+    const hello = await client
+      .db('admin')
+      .command({ hello: 1 })
+      .catch(() => ({}) as Record<string, unknown>);
     if (hello.isWritablePrimary === true) return;
     if (Date.now() > deadline) throw new Error(`no writable primary after ${Math.round(timeoutMs / 1000)} s`);
     await new Promise((r) => setTimeout(r, 500));

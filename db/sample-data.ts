@@ -10,8 +10,14 @@ export type SampleCollection = keyof typeof SAMPLE_COUNTS;
 
 /** Indexes the tools and benchmarks rely on (covered queries, index checks). */
 export const SAMPLE_INDEXES: Record<SampleCollection, Array<{ key: Record<string, 1 | -1>; name: string; unique?: boolean }>> = {
-  customers: [{ key: { email: 1 }, name: 'email_1', unique: true }, { key: { country: 1 }, name: 'country_1' }],
-  products: [{ key: { sku: 1 }, name: 'sku_1', unique: true }, { key: { category: 1 }, name: 'category_1' }],
+  customers: [
+    { key: { email: 1 }, name: 'email_1', unique: true },
+    { key: { country: 1 }, name: 'country_1' },
+  ],
+  products: [
+    { key: { sku: 1 }, name: 'sku_1', unique: true },
+    { key: { category: 1 }, name: 'category_1' },
+  ],
   orders: [
     { key: { customerId: 1, orderedAt: -1 }, name: 'customerId_1_orderedAt_-1' },
     { key: { status: 1 }, name: 'status_1' },
@@ -32,7 +38,16 @@ function prng(seed: number): () => number {
 
 const FIRST = ['Ada', 'Alan', 'Grace', 'Linus', 'Margaret', 'Ken', 'Barbara', 'Dennis', 'Frances', 'Edsger', 'Radia', 'Tim'];
 const LAST = ['Lovelace', 'Turing', 'Hopper', 'Torvalds', 'Hamilton', 'Thompson', 'Liskov', 'Ritchie', 'Allen', 'Dijkstra', 'Perlman', 'Berners'];
-const PLACES = [['DE', 'Berlin'], ['FR', 'Lyon'], ['NL', 'Utrecht'], ['ES', 'Valencia'], ['IT', 'Turin'], ['SE', 'Malmö'], ['PL', 'Kraków'], ['IE', 'Cork']] as const;
+const PLACES = [
+  ['DE', 'Berlin'],
+  ['FR', 'Lyon'],
+  ['NL', 'Utrecht'],
+  ['ES', 'Valencia'],
+  ['IT', 'Turin'],
+  ['SE', 'Malmö'],
+  ['PL', 'Kraków'],
+  ['IE', 'Cork'],
+] as const;
 const CATEGORIES = ['books', 'electronics', 'garden', 'kitchen', 'toys', 'sports', 'office', 'music'] as const;
 const STATUSES = ['pending', 'paid', 'shipped', 'delivered', 'delivered', 'delivered', 'cancelled', 'refunded'] as const;
 const TIERS = ['standard', 'standard', 'standard', 'silver', 'gold'] as const;
@@ -46,7 +61,8 @@ export function customers(): Document[] {
   const r = prng(1);
   return Array.from({ length: SAMPLE_COUNTS.customers }, (_, i) => {
     const [country, city] = pick(r, PLACES);
-    const first = pick(r, FIRST), last = pick(r, LAST);
+    const first = pick(r, FIRST),
+      last = pick(r, LAST);
     return {
       _id: i + 1,
       name: `${first} ${last}`,

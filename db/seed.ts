@@ -28,7 +28,10 @@ async function insertMissing(db: Db, name: SampleCollection, docs: ReturnType<ty
 /** The exact count from collection statistics: far faster than countDocuments on FerretDB (no scan). */
 async function countOf(db: Db, name: string): Promise<number> {
   try {
-    const [row] = await db.collection(name).aggregate([{ $collStats: { count: {} } }]).toArray();
+    const [row] = await db
+      .collection(name)
+      .aggregate([{ $collStats: { count: {} } }])
+      .toArray();
     return typeof row?.count === 'number' ? row.count : 0;
   } catch {
     return 0; // no such collection yet (mongod: NamespaceNotFound); a real failure resurfaces on insert

@@ -37,7 +37,13 @@ const sameRoles = (a: Role[], b: Role[]) =>
 
 /** Creates or repairs one user in the admin database; returns what it did. */
 export async function ensureUser(
-  admin: Db, base: ConnectionSpec, kind: DbKind, name: string, password: string, roles: Role[], log: Log,
+  admin: Db,
+  base: ConnectionSpec,
+  kind: DbKind,
+  name: string,
+  password: string,
+  roles: Role[],
+  log: Log,
 ): Promise<'created' | 'updated' | 'unchanged'> {
   const info = await admin.command({ usersInfo: { user: name, db: 'admin' } });
   const existing = (info.users as Array<{ roles?: Role[] }> | undefined)?.[0];

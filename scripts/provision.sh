@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the native stack and the tests need, idempotently, into one cache directory.
 # A second run on a provisioned machine only checks stamps and finishes in seconds.
-#   nginx-light (auth_request built in), openssl, iproute2 — from Debian
+#   nginx-light (auth_request built in), openssl, iproute2, shellcheck — from Debian
 #   Keycloak (dist zip from Maven Central, checksum-verified by Maven), pre-built for `start --optimized`
 #   the database: mongod from PATH when present, else FerretDB built from the Go module proxy
 # Prints one progress line per step to stderr; the last stdout line is the cache directory.
@@ -22,6 +22,8 @@ command -v openssl >/dev/null || need_pkgs+=(openssl)
 command -v ip >/dev/null || need_pkgs+=(iproute2)
 command -v unzip >/dev/null || need_pkgs+=(unzip)
 command -v curl >/dev/null || need_pkgs+=(curl)
+# `npm run lint` checks every shell script with it.
+command -v shellcheck >/dev/null || need_pkgs+=(shellcheck)
 command -v mvn >/dev/null || need_pkgs+=(maven)
 # Headless Chromium drives the real authorization-code + PKCE login in the token-flow suite.
 if [ "${PROVISION_BROWSER:-1}" = 1 ] && ! command -v chromium >/dev/null; then need_pkgs+=(chromium); fi

@@ -20,12 +20,14 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const o = parsed.options;
-  if (o.aggressive) process.stderr.write('mcp-audit: --aggressive: write-path probes run; each is announced before it is sent\n');
+  if (o.aggressive) process.stderr.write('mcp-audit: --aggressive: write-path probes and the request flood run; each is announced before it is sent\n');
   const report = await audit({ ...o, announce: (line) => process.stderr.write(`mcp-audit: ${line}\n`) });
   const out =
-    o.format === 'json' ? `${JSON.stringify(report, null, 2)}\n`
-    : o.format === 'sarif' ? `${JSON.stringify(toSarif(report, VERSION), null, 2)}\n`
-    : toTable(report, { colour: process.stdout.isTTY === true && !process.env.NO_COLOR, width: process.stdout.columns });
+    o.format === 'json'
+      ? `${JSON.stringify(report, null, 2)}\n`
+      : o.format === 'sarif'
+        ? `${JSON.stringify(toSarif(report, VERSION), null, 2)}\n`
+        : toTable(report, { colour: process.stdout.isTTY === true && !process.env.NO_COLOR, width: process.stdout.columns });
   process.stdout.write(out);
   return exitCodeOf(report);
 }

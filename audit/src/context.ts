@@ -16,6 +16,8 @@ export interface AuditOptions {
   ca?: string;
   writeUrl?: URL;
   credentials: Credentials;
+  /** An access token that has expired (--expired-token-file): the one way to probe expiry black-box. */
+  expiredToken?: string;
   aggressive: boolean;
   /** Where --aggressive announces what it is about to do. */
   announce: (line: string) => void;
@@ -43,14 +45,14 @@ export class AuditContext {
   }
 
   /** initialize without any credential, as anyone on the network could send it. */
-  readonly anonymousInitialize = once((): Promise<RawResponse> =>
-    rawRequest(this.target, { method: 'POST', headers: MCP_HEADERS, body: initializeBody() }));
+  readonly anonymousInitialize = once((): Promise<RawResponse> => rawRequest(this.target, { method: 'POST', headers: MCP_HEADERS, body: initializeBody() }));
 
   /** True when the target serves MCP to a caller without credentials. */
   readonly servesAnonymously = once(async () => (await this.anonymousInitialize()).status === 200);
 
-  readonly resourceMetadata = once(async (): Promise<ResourceMetadata> =>
-    fetchResourceMetadata(this.target, header(await this.anonymousInitialize(), 'www-authenticate')));
+  readonly resourceMetadata = once(
+    async (): Promise<ResourceMetadata> => fetchResourceMetadata(this.target, header(await this.anonymousInitialize(), 'www-authenticate')),
+  );
 
   readonly authServers = once(async (): Promise<string[]> => {
     const servers = (await this.resourceMetadata()).doc?.authorization_servers;
@@ -65,15 +67,19 @@ export class AuditContext {
   /** Tokens for the target (RFC 8707 resource = the MCP URL), or undefined without credentials. */
   readonly tokens = once(async (): Promise<TokenSet | undefined> => this.tokensFor(this.options.url));
 
-  async tokensFor(resource: URL, extraScope?: string): Promise<TokenSet | undefined> {
+  /**
+   * A client-credentials token for `resource`, asking for the resource's advertised scopes plus `extra`,
+   * or for `exactly` those scopes (the other-audience probe asks for none of the resource's).
+   */
+  async tokensFor(resource: URL, scopes: { extra?: string; exactly?: string } = {}): Promise<TokenSet | undefined> {
     const c = this.options.credentials;
     if (c.kind === 'none') return undefined;
     if (c.kind === 'token') return { access_token: c.token };
     const as = await this.authServerMetadata();
     const tokenEndpoint = as && 'doc' in as ? as.doc.token_endpoint : undefined;
     if (typeof tokenEndpoint !== 'string') throw new Error('no token endpoint discovered (RFC 9728 → RFC 8414) to use the client credentials with');
-    const scopes = (await this.resourceMetadata()).doc?.scopes_supported;
-    const scope = [extraScope, ...(Array.isArray(scopes) ? scopes : [])].filter(Boolean).join(' ') || undefined;
+    const advertised = (await this.resourceMetadata()).doc?.scopes_supported;
+    const scope = scopes.exactly ?? ([scopes.extra, ...(Array.isArray(advertised) ? advertised : [])].filter(Boolean).join(' ') || undefined);
     return clientCredentialsToken(this.target, { tokenEndpoint, clientId: c.clientId, clientSecret: c.clientSecret, resource: resource.toString(), scope });
   }
 

@@ -41,7 +41,8 @@ export const notApplicable = (evidence: string): Outcome => ({ status: 'not-appl
 /** Sources, cited by every practice that rests on them. */
 export const SOURCES = {
   mongoReadOnly: 'MongoDB MCP Server Security Best Practices — "MCP Server Read-Only Mode" (mongodb.com/docs/mcp-server/security-best-practices)',
-  mongoDisableTools: 'MongoDB MCP Server — "Disabling MCP Server Tools" / server-side JavaScript disabled (mongodb.com/docs/mcp-server/configuration/enable-or-disable-features)',
+  mongoDisableTools:
+    'MongoDB MCP Server — "Disabling MCP Server Tools" / server-side JavaScript disabled (mongodb.com/docs/mcp-server/configuration/enable-or-disable-features)',
   mongoReadOnlyUser: 'MongoDB MCP Server Security Best Practices — read-only database user (mongodb.com/docs/mcp-server/security-best-practices)',
   mcpAuthz: 'MCP specification 2025-11-25, Basic › Authorization',
   mcpTransports: 'MCP specification 2025-11-25, Basic › Transports › Streamable HTTP › Security Warning',

@@ -75,7 +75,10 @@ describe('verdicts and exit codes', () => {
     });
     // Refuses anonymous callers the way the MCP authorization spec asks.
     guarded = await serve((res) => {
-      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer resource_metadata="https://a.example/.well-known/oauth-protected-resource/mcp"' });
+      res.writeHead(401, {
+        'content-type': 'application/json',
+        'www-authenticate': 'Bearer resource_metadata="https://a.example/.well-known/oauth-protected-resource/mcp"',
+      });
       res.end('{"error":"unauthorized"}');
     });
   });
@@ -90,7 +93,15 @@ describe('verdicts and exit codes', () => {
     const report = JSON.parse(r.stdout) as Report;
     expect(report).toEqual({
       target: open.url,
-      practices: [{ id: 'auth-required', title: expect.any(String), source: expect.stringContaining('RFC 9728'), status: 'fail', evidence: expect.stringContaining('answered 200') }],
+      practices: [
+        {
+          id: 'auth-required',
+          title: expect.any(String),
+          source: expect.stringContaining('RFC 9728'),
+          status: 'fail',
+          evidence: expect.stringContaining('answered 200'),
+        },
+      ],
     });
   });
 
@@ -108,7 +119,20 @@ describe('verdicts and exit codes', () => {
   it('writes SARIF 2.1.0 with one rule per practice and failures as error-level results', async () => {
     const r = await cli([open.url, '--only', 'auth-required,write-stages', '--sarif']);
     expect(r.code).toBe(1);
-    const sarif = JSON.parse(r.stdout) as { version: string; $schema: string; runs: Array<{ tool: { driver: { name: string; rules: Array<{ id: string; help: { text: string } }> } }; results: Array<{ ruleId: string; ruleIndex: number; level: string; kind: string; locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }> }> }> };
+    const sarif = JSON.parse(r.stdout) as {
+      version: string;
+      $schema: string;
+      runs: Array<{
+        tool: { driver: { name: string; rules: Array<{ id: string; help: { text: string } }> } };
+        results: Array<{
+          ruleId: string;
+          ruleIndex: number;
+          level: string;
+          kind: string;
+          locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }>;
+        }>;
+      }>;
+    };
     expect(sarif.version).toBe('2.1.0');
     expect(sarif.$schema).toContain('sarif-schema-2.1.0.json');
     const [run] = sarif.runs;
@@ -122,9 +146,9 @@ describe('verdicts and exit codes', () => {
     expect(run!.results[0]!.locations[0]!.physicalLocation.artifactLocation.uri).toBe(open.url);
   });
 
-  it('says on stderr that --aggressive runs write-path probes before running any', async () => {
+  it('says on stderr that --aggressive runs write-path probes and the flood before running any', async () => {
     const r = await cli([open.url, '--only', 'auth-required', '--aggressive']);
-    expect(r.stderr).toContain('--aggressive: write-path probes run; each is announced before it is sent');
+    expect(r.stderr).toContain('--aggressive: write-path probes and the request flood run; each is announced before it is sent');
   });
 
   it('prints a plain table without colour codes when stdout is not a terminal', async () => {
@@ -133,5 +157,136 @@ describe('verdicts and exit codes', () => {
     expect(r.stdout).toMatch(/^FAIL {2}auth-required/m);
     expect(r.stdout).not.toContain('\x1b[');
     expect(r.stdout).toContain('0 pass, 1 fail, 0 not applicable');
+  });
+});
+
+describe('the flood and expiry probes', () => {
+  let counting: { url: string; server: Server };
+  let guarded: { url: string; server: Server };
+  let served = 0;
+  beforeAll(async () => {
+    // Answers 401 to the first 300 requests, then 429 for two seconds: a per-address budget that refills.
+    let throttledSince = 0;
+    counting = await serve((res) => {
+      if (++served === 300) throttledSince = Date.now();
+      const throttled = throttledSince > 0 && Date.now() - throttledSince < 2000;
+      res.writeHead(throttled ? 429 : 401, { 'content-type': 'application/json' });
+      res.end('{"error":"x"}');
+    });
+    guarded = await serve((res) => {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end('{"error":"invalid_token"}');
+    });
+  });
+  afterAll(() => {
+    counting.server.close();
+    guarded.server.close();
+  });
+
+  it('does not flood without --aggressive: rate-limit is not applicable', async () => {
+    const r = await cli([guarded.url, '--only', 'rate-limit', '--json']);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as Report).practices[0]).toMatchObject({
+      id: 'rate-limit',
+      status: 'not-applicable',
+      evidence: expect.stringContaining('only with --aggressive'),
+    });
+  });
+
+  it('passes rate-limit when the burst meets a 429, announcing the flood and waiting until the budget refills', async () => {
+    const r = await cli([counting.url, '--only', 'rate-limit', '--aggressive', '--json']);
+    expect(r.stderr).toMatch(/--aggressive: up to 30000 anonymous GET .* in 20 s over 32 keep-alive connections/);
+    const [p] = (JSON.parse(r.stdout) as Report).practices;
+    expect(p).toMatchObject({ id: 'rate-limit', status: 'pass', evidence: expect.stringMatching(/^throttled after \d+ requests: 429/) });
+    expect(p!.evidence).not.toContain('still throttled');
+    expect(r.code).toBe(0);
+  });
+
+  it('fails rate-limit when 30000 requests in a burst are all answered, naming the rate it reached', { timeout: 60_000 }, async () => {
+    const r = await cli([guarded.url, '--only', 'rate-limit', '--aggressive', '--json']);
+    expect(r.code).toBe(1);
+    expect((JSON.parse(r.stdout) as Report).practices[0]).toMatchObject({
+      status: 'fail',
+      evidence: expect.stringMatching(/^\d+ requests in \d+\.\d s \(\d+\/s\), none throttled \(\d+×401\)$/),
+    });
+  });
+
+  it('judges expiry only with an expired token it was given, and says why otherwise', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-audit-'));
+    const jwt = (exp: number) => `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from(JSON.stringify({ exp })).toString('base64url')}.sig`;
+    writeFileSync(join(dir, 'old'), jwt(Math.floor(Date.now() / 1000) - 120));
+    writeFileSync(join(dir, 'fresh'), jwt(Math.floor(Date.now() / 1000) + 600));
+    const verdict = async (...extra: string[]) =>
+      (JSON.parse((await cli([guarded.url, '--only', 'token-expired', '--json', ...extra])).stdout) as Report).practices[0];
+    try {
+      expect(await verdict()).toMatchObject({ status: 'not-applicable', evidence: expect.stringContaining('--expired-token-file') });
+      expect(await verdict('--expired-token-file', join(dir, 'fresh'))).toMatchObject({
+        status: 'not-applicable',
+        evidence: expect.stringContaining('has not expired yet'),
+      });
+      expect(await verdict('--expired-token-file', join(dir, 'old'))).toMatchObject({
+        status: 'pass',
+        evidence: expect.stringMatching(/^a token expired 12\d s ago refused with 401/),
+      });
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+});
+
+describe('the held-connection probe', () => {
+  /** Serves MCP anonymously; with `budget`, a request arriving while `budget` others wait for their bodies gets 429. */
+  async function holding(budget?: number): Promise<{ url: string; server: Server }> {
+    let waiting = 0;
+    const server = createServer((req, res) => {
+      if (budget !== undefined && waiting >= budget) {
+        const body = '{"error":"too_many_connections"}';
+        res.writeHead(429, { 'content-type': 'application/json', 'content-length': body.length });
+        res.end(body);
+        return;
+      }
+      waiting++;
+      req.resume();
+      req.on('close', () => waiting--);
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({ jsonrpc: '2.0', id: 1, result: { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 'x', version: '1' } } }),
+        );
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/mcp`, server };
+  }
+
+  it('passes connection-limit when requests past a budget are refused before their bodies come', { timeout: 30_000 }, async () => {
+    const t = await holding(100);
+    try {
+      const r = await cli([t.url, '--only', 'connection-limit', '--aggressive', '--json']);
+      expect(r.stderr).toContain('--aggressive: 256 POST');
+      expect((JSON.parse(r.stdout) as Report).practices[0]).toMatchObject({
+        status: 'pass',
+        evidence: '100 held, 156 refused with 429 {"error":"too_many_connections"}',
+      });
+      expect(r.code).toBe(0);
+    } finally {
+      t.server.closeAllConnections();
+      t.server.close();
+    }
+  });
+
+  it('fails connection-limit when every held request keeps its connection', { timeout: 30_000 }, async () => {
+    const t = await holding();
+    try {
+      const r = await cli([t.url, '--only', 'connection-limit', '--aggressive', '--json']);
+      expect((JSON.parse(r.stdout) as Report).practices[0]).toMatchObject({
+        status: 'fail',
+        evidence: '256 requests without their bodies all held open (256 waiting)',
+      });
+      expect(r.code).toBe(1);
+    } finally {
+      t.server.closeAllConnections();
+      t.server.close();
+    }
   });
 });

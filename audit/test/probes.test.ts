@@ -10,7 +10,9 @@ import type { Report } from '../src/practice.ts';
 
 describe('discovery parsing', () => {
   it('reads resource_metadata from a Bearer challenge with other parameters around it', () => {
-    expect(resourceMetadataOf('Bearer error="invalid_token", resource_metadata="https://e/.well-known/oauth-protected-resource/mcp", scope="mcp:read"')).toBe('https://e/.well-known/oauth-protected-resource/mcp');
+    expect(resourceMetadataOf('Bearer error="invalid_token", resource_metadata="https://e/.well-known/oauth-protected-resource/mcp", scope="mcp:read"')).toBe(
+      'https://e/.well-known/oauth-protected-resource/mcp',
+    );
     expect(resourceMetadataOf('Bearer realm="x"')).toBeUndefined();
   });
 
@@ -28,7 +30,11 @@ describe('discovery parsing', () => {
 
 describe('answers', () => {
   it('reads a JSON-RPC message from an SSE stream', () => {
-    const m = jsonRpcOf({ status: 200, headers: { 'content-type': 'text/event-stream' }, body: 'event: message\ndata: {"jsonrpc":"2.0","id":1,"result":{"ok":true}}\n\n' });
+    const m = jsonRpcOf({
+      status: 200,
+      headers: { 'content-type': 'text/event-stream' },
+      body: 'event: message\ndata: {"jsonrpc":"2.0","id":1,"result":{"ok":true}}\n\n',
+    });
     expect(m?.result).toEqual({ ok: true });
   });
 
@@ -36,7 +42,10 @@ describe('answers', () => {
     expect(valuesOf({ structuredContent: { databases: [{ name: 'shop', sizeOnDisk: 1 }, { name: 'admin' }] } } as never, /^name$/)).toEqual(['shop', 'admin']);
     expect(valuesOf({ content: [{ type: 'text', text: '{"connections":[{"id":"c1"}]}' }] }, /^(connectionId|id)$/)).toEqual(['c1']);
     expect(valuesOf({ content: [{ type: 'text', text: 'Found 2 collections in shop.\n["customers","orders"]' }] }, /^name$/)).toEqual(['customers', 'orders']);
-    expect(valuesOf({ content: [{ type: 'text', text: 'Found 2 databases.\n[{"name":"shop","sizeOnDisk":1},{"name":"hr"}]' }] }, /^name$/)).toEqual(['shop', 'hr']);
+    expect(valuesOf({ content: [{ type: 'text', text: 'Found 2 databases.\n[{"name":"shop","sizeOnDisk":1},{"name":"hr"}]' }] }, /^name$/)).toEqual([
+      'shop',
+      'hr',
+    ]);
   });
 });
 

@@ -16,9 +16,12 @@ import { startJwksServer, type JwksServer } from '../verifier/test/fixtures/jwks
 import { startStub, type Stub } from './fixtures/upstreams.ts';
 import { makeCert } from './fixtures/tls.ts';
 import { edge, plain, handshake, rawTls, statusOf, type Target } from './fixtures/client.ts';
+import { freePort } from '../../scripts/stack/ports.ts';
 
-// Ports 34300–34306 (the edge's range). The edge's public name is edge.test:8443; clients dial 127.0.0.1.
-const P = { https: 34300, http: 34301, verifier: 34302, ro: 34303, rw: 34304, kc: 34305, jwks: 34306 };
+// Free ports, told to nginx and the verifier before they start. The edge's public name is edge.test:8443;
+// clients dial 127.0.0.1.
+const [https, http, verifierPort, roPort, rwPort, kcPort] = await Promise.all(Array.from({ length: 6 }, () => freePort()));
+const P = { https, http, verifier: verifierPort, ro: roPort, rw: rwPort, kc: kcPort };
 const SECRET = 'proxy-secret-for-tests-0123456789abcdef';
 const haveNginx = existsSync(NGINX_BIN);
 
@@ -33,9 +36,31 @@ const now = () => Math.floor(Date.now() / 1000);
 const readToken = () => sign(key, claims({ iat: now(), exp: now() + 300 }));
 // Audience includes the read-write resource, but neither the scope nor the role for it.
 const readerWithBothAudiences = () => sign(key, claims({ iat: now(), exp: now() + 300, aud: [RO, RW] }));
-const writeToken = () => sign(key, claims({ iat: now(), exp: now() + 300, aud: [RO, RW], scope: 'mcp:read mcp:write', realm_access: { roles: ['mcp-reader', 'mcp-writer'] }, sub: 'user-operator-0002', preferred_username: 'operator' }));
+const writeToken = () =>
+  sign(
+    key,
+    claims({
+      iat: now(),
+      exp: now() + 300,
+      aud: [RO, RW],
+      scope: 'mcp:read mcp:write',
+      realm_access: { roles: ['mcp-reader', 'mcp-writer'] },
+      sub: 'user-operator-0002',
+      preferred_username: 'operator',
+    }),
+  );
 const mcpPost = (path: string, token?: string, headers: Record<string, string> = {}) =>
-  edge(t, { method: 'POST', path, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } });
+  edge(t, {
+    method: 'POST',
+    path,
+    body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
+  });
 
 beforeAll(async () => {
   if (!haveNginx) return;
@@ -43,7 +68,7 @@ beforeAll(async () => {
   const { cert, key: tlsKey } = makeCert(dir);
   t = { port: P.https, ca: readFileSync(cert, 'utf8'), servername: 'edge.test' };
   key = await makeKey('realm-rs256');
-  jwks = await startJwksServer(P.jwks, [key.jwk]);
+  jwks = await startJwksServer(0, [key.jwk]);
   [ro, rw, kc] = await Promise.all([startStub(P.ro, 'mcp-ro'), startStub(P.rw, 'mcp-rw'), startStub(P.kc, 'keycloak')]);
   verifier = startService({
     name: 'verifier',
@@ -177,7 +202,17 @@ describe('authentication at the edge', () => {
 describe('what reaches the MCP servers', () => {
   it('forwards an accepted request with the verifier identity, the proxy secret and no Authorization', async (ctx) => {
     needNginx(ctx);
-    const forged = { 'x-auth-subject': 'admin', 'x-auth-scopes': 'mcp:write', 'x-auth-username': 'root', 'x-auth-client-id': 'evil', 'x-mcp-proxy-auth': 'guess', 'x-forwarded-for': '10.9.9.9', 'x-request-id': 'forged-request-id' };
+    const forged = {
+      'x-auth-subject': 'admin',
+      'x-auth-scopes': 'mcp:write',
+      'x-auth-username': 'root',
+      'x-auth-client-id': 'evil',
+      'x-mcp-proxy-auth': 'guess',
+      'x-forwarded-for': '10.9.9.9',
+      'x-request-id': 'forged-request-id',
+      'x-auth-roles': 'mcp-writer',
+      'x-auth-principal-type': 'machine',
+    };
     const r = await mcpPost('/mcp', await readToken(), forged);
     expect(r.status).toBe(200);
     expect(JSON.parse(r.body)).toMatchObject({ upstream: 'mcp-ro', path: '/mcp' });
@@ -190,6 +225,9 @@ describe('what reaches the MCP servers', () => {
     expect(got.headers['x-auth-client-id']).toBe('mcp-agent');
     expect(got.headers['x-auth-scopes']).toBe('openid mcp:read');
     expect(got.headers['x-auth-token-id']).toBe('jti-0001');
+    // The policy's principal (server/src/policy/*): realm roles and the token's kind, from the verifier only.
+    expect(got.headers['x-auth-roles']).toBe('mcp-reader');
+    expect(got.headers['x-auth-principal-type']).toBe('person');
     expect(got.headers['x-mcp-proxy-auth']).toBe(SECRET);
     expect(got.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(got.headers['x-forwarded-proto']).toBe('https');
@@ -198,8 +236,14 @@ describe('what reaches the MCP servers', () => {
     expect(r.headers['x-powered-by']).toBeUndefined();
     // One id joins the tiers: nginx's $request_id reaches the verifier and the upstream, and names the access-log line.
     const id = got.headers['x-request-id'] as string;
-    await waitFor('access log line', async () => readFileSync(join(dir, 'nginx/logs/access.log'), 'utf8').includes(`"request_id":"${id}"`), { timeoutMs: 5_000, intervalMs: 50 });
-    const decisions = readFileSync(join(dir, 'verifier.audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { requestId?: string });
+    await waitFor('access log line', async () => readFileSync(join(dir, 'nginx/logs/access.log'), 'utf8').includes(`"request_id":"${id}"`), {
+      timeoutMs: 5_000,
+      intervalMs: 50,
+    });
+    const decisions = readFileSync(join(dir, 'verifier.audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { requestId?: string });
     expect(decisions.filter((d) => d.requestId === id)).toHaveLength(1);
   });
 
@@ -227,7 +271,12 @@ describe('what reaches the MCP servers', () => {
   it('refuses a body over 1 MiB before it reaches the upstream', async (ctx) => {
     needNginx(ctx);
     const before = ro.seen.length;
-    const r = await edge(t, { method: 'POST', path: '/mcp', body: Buffer.alloc(1024 * 1024 + 10, 0x20), headers: { authorization: `Bearer ${await readToken()}`, 'content-type': 'application/json' } });
+    const r = await edge(t, {
+      method: 'POST',
+      path: '/mcp',
+      body: Buffer.alloc(1024 * 1024 + 10, 0x20),
+      headers: { authorization: `Bearer ${await readToken()}`, 'content-type': 'application/json' },
+    });
     expect(r.status).toBe(413);
     expect(ro.seen.length).toBe(before);
   });
@@ -237,18 +286,30 @@ describe('what reaches the MCP servers', () => {
     const token = await readToken();
     const events: string[] = [];
     const done = new Promise<void>((resolve, reject) => {
-      const req = httpsRequest({ host: '127.0.0.1', port: t.port, servername: t.servername, ca: t.ca, path: '/mcp', method: 'GET', agent: false, headers: { host: 'edge.test:8443', accept: 'text/event-stream', authorization: `Bearer ${token}` } }, (res) => {
-        expect(res.statusCode).toBe(200);
-        expect(res.headers['content-type']).toContain('text/event-stream');
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          events.push(chunk);
-          // Only after the client holds the first event may the upstream finish: buffering would deadlock here.
-          if (events.length === 1) ro.releaseStream();
-        });
-        res.on('end', resolve);
-        res.on('error', reject);
-      });
+      const req = httpsRequest(
+        {
+          host: '127.0.0.1',
+          port: t.port,
+          servername: t.servername,
+          ca: t.ca,
+          path: '/mcp',
+          method: 'GET',
+          agent: false,
+          headers: { host: 'edge.test:8443', accept: 'text/event-stream', authorization: `Bearer ${token}` },
+        },
+        (res) => {
+          expect(res.statusCode).toBe(200);
+          expect(res.headers['content-type']).toContain('text/event-stream');
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            events.push(chunk);
+            // Only after the client holds the first event may the upstream finish: buffering would deadlock here.
+            if (events.length === 1) ro.releaseStream();
+          });
+          res.on('end', resolve);
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -260,11 +321,29 @@ describe('what reaches the MCP servers', () => {
 
 describe('exposed paths', () => {
   it.for([
-    '/admin/', '/admin/master/console/', '/realms/master/protocol/openid-connect/token', '/realms/master/',
-    '/mcp/../admin', '//admin', '/mcp/%2e%2e/admin', '/realms/mcp/../../admin', '/realms/mcp/protocol/openid-connect/%2e%2e/%2e%2e/%2e%2e/master/x',
-    '/mcp/admin/x', '/mcpx', '/mcp/', '/MCP', '/_verify', '/verify', '/healthz', '/realms/mcp/clients-registrations/openid-connect',
-    '/realms/mcp/account', '/metrics', '/health/ready', '/.well-known/openid-configuration/realms/master',
+    '/admin/',
+    '/admin/master/console/',
+    '/realms/master/protocol/openid-connect/token',
+    '/realms/master/',
+    '/mcp/../admin',
+    '//admin',
+    '/mcp/%2e%2e/admin',
+    '/realms/mcp/../../admin',
+    '/realms/mcp/protocol/openid-connect/%2e%2e/%2e%2e/%2e%2e/master/x',
+    '/mcp/admin/x',
+    '/mcpx',
+    '/mcp/',
+    '/MCP',
+    '/_verify',
+    '/verify',
+    '/healthz',
+    '/realms/mcp/clients-registrations/openid-connect/some-client-id',
+    '/realms/mcp/account',
+    '/metrics',
+    '/health/ready',
+    '/.well-known/openid-configuration/realms/master',
     '/realms/mcp/protocol/openid-connect/../../../../admin/realms',
+    '/realms/mcp/.well-known/uma2-configuration',
   ])('answers %s with 404 (or 400) and never reaches Keycloak or an MCP server', async (path, ctx) => {
     needNginx(ctx);
     const seen = [ro.seen.length, rw.seen.length, kc.seen.length];
@@ -275,24 +354,18 @@ describe('exposed paths', () => {
 
   it.for([
     ['/realms/mcp', '/realms/mcp'],
-    ['/realms/mcp/.well-known/openid-configuration', '/realms/mcp/.well-known/openid-configuration'],
     ['/realms/mcp/protocol/openid-connect/certs', '/realms/mcp/protocol/openid-connect/certs'],
     ['/realms/mcp/login-actions/authenticate?session_code=x', '/realms/mcp/login-actions/authenticate?session_code=x'],
     ['/resources/abc/login/theme.css', '/resources/abc/login/theme.css'],
-    ['/.well-known/oauth-authorization-server/realms/mcp', '/realms/mcp/.well-known/oauth-authorization-server'],
-    ['/.well-known/openid-configuration/realms/mcp', '/realms/mcp/.well-known/openid-configuration'],
-  ] as const)(
-    'passes the Keycloak login path %s through with the public host and https',
-    async ([path, upstreamPath], ctx) => {
-      needNginx(ctx);
-      const r = await edge(t, { path });
-      expect(r.status).toBe(200);
-      const got = kc.seen.at(-1)!;
-      expect(got.url).toBe(upstreamPath);
-      expect(got.headers.host).toBe('edge.test:8443');
-      expect(got.headers['x-forwarded-proto']).toBe('https');
-    },
-  );
+  ] as const)('passes the Keycloak login path %s through with the public host and https', async ([path, upstreamPath], ctx) => {
+    needNginx(ctx);
+    const r = await edge(t, { path });
+    expect(r.status).toBe(200);
+    const got = kc.seen.at(-1)!;
+    expect(got.url).toBe(upstreamPath);
+    expect(got.headers.host).toBe('edge.test:8443');
+    expect(got.headers['x-forwarded-proto']).toBe('https');
+  });
 
   it.for([
     ['/.well-known/oauth-protected-resource', RO, 'mcp:read'],
@@ -310,6 +383,40 @@ describe('exposed paths', () => {
       bearer_methods_supported: ['header'],
       resource_name: expect.any(String),
     });
+  });
+});
+
+describe('authorization-server metadata and registration (issue #12)', () => {
+  it.for([
+    '/.well-known/oauth-authorization-server/realms/mcp',
+    '/.well-known/openid-configuration/realms/mcp',
+    '/realms/mcp/.well-known/openid-configuration',
+    '/realms/mcp/.well-known/oauth-authorization-server',
+  ])('serves its own AS metadata at %s without asking Keycloak: registration advertised, no CIBA, no password/implicit', async (path, ctx) => {
+    needNginx(ctx);
+    const seen = kc.seen.length;
+    const r = await edge(t, { path });
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe('application/json');
+    const doc = JSON.parse(r.body) as Record<string, unknown>;
+    expect(doc.issuer).toBe(`${BASE}/realms/mcp`);
+    expect(doc.registration_endpoint).toBe(`${BASE}/realms/mcp/clients-registrations/openid-connect`);
+    expect(doc).not.toHaveProperty('backchannel_authentication_endpoint');
+    expect(doc.grant_types_supported).not.toContain('password');
+    expect(doc.grant_types_supported).not.toContain('implicit');
+    expect(doc.code_challenge_methods_supported).toEqual(['S256']);
+    expect(kc.seen.length).toBe(seen);
+  });
+
+  it('passes a registration POST to Keycloak and refuses other methods with 405', async (ctx) => {
+    needNginx(ctx);
+    const path = '/realms/mcp/clients-registrations/openid-connect';
+    const get = await edge(t, { path });
+    expect(get.status).toBe(405);
+    expect(get.headers.allow).toBe('POST');
+    const post = await edge(t, { path, method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"redirect_uris":["http://127.0.0.1/cb"]}' });
+    expect(post.status).toBe(200);
+    expect(kc.seen.at(-1)!.url).toBe(path);
   });
 });
 
@@ -361,7 +468,10 @@ describe('logs', () => {
     const [, payload, signature] = token.split('.');
     const audit = join(dir, 'verifier.audit.jsonl');
     // nginx logs once the response is sent.
-    await waitFor('access log', async () => readFileSync(join(dir, 'nginx/logs/access.log'), 'utf8').split('"status":400').length > 3, { timeoutMs: 5_000, intervalMs: 50 });
+    await waitFor('access log', async () => readFileSync(join(dir, 'nginx/logs/access.log'), 'utf8').split('"status":400').length > 3, {
+      timeoutMs: 5_000,
+      intervalMs: 50,
+    });
     for (const file of [audit, join(dir, 'nginx/logs/access.log'), join(dir, 'nginx/logs/error.log'), join(dir, 'nginx.log')]) {
       const text = readFileSync(file, 'utf8');
       for (const s of [payload!, signature!, secret, 'access_token', 'client_secret']) expect(text, file).not.toContain(s);
@@ -380,7 +490,10 @@ describe('slow clients', () => {
     needNginx(ctx);
     const token = await readToken();
     const stalledHead = await rawTls(t, 'POST /mcp HTTP/1.1\r\nHost: edge.test:8443\r\nContent-Ty');
-    const stalledBody = await rawTls(t, `POST /mcp HTTP/1.1\r\nHost: edge.test:8443\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"jsonrpc"`);
+    const stalledBody = await rawTls(
+      t,
+      `POST /mcp HTTP/1.1\r\nHost: edge.test:8443\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"jsonrpc"`,
+    );
     const before = ro.seen.length;
     try {
       await waitFor('the edge to drop both', async () => stalledHead.answered() && stalledBody.answered(), { timeoutMs: 30_000, intervalMs: 250 });
@@ -413,7 +526,13 @@ describe('slow clients', () => {
       const before = ro.seen.length;
       // The flooding address is refused even a normal request; a caller from another address is served.
       expect((await mcpPost('/mcp', token, {})).status).toBe(429);
-      const other = await edge(t, { method: 'POST', path: '/mcp', localAddress: '127.0.0.2', body: '{"jsonrpc":"2.0","id":1,"method":"ping"}', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+      const other = await edge(t, {
+        method: 'POST',
+        path: '/mcp',
+        localAddress: '127.0.0.2',
+        body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      });
       expect(other.status).toBe(200);
       expect(ro.seen.length).toBe(before + 1);
     } finally {

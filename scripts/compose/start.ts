@@ -76,9 +76,14 @@ export async function startCompose(args: string[]): Promise<void> {
   mkdirSync(join(STACK_DIR, 'logs'), { recursive: true, mode: 0o700 });
   const logFile = join(STACK_DIR, 'logs', 'compose-supervisor.log');
   const detach = args.includes('--detach');
-  const child = spawn(process.execPath, [resolve(ROOT, 'scripts/stack/start.ts'), '--runtime', 'compose', '--supervise', ...(detach ? [] : []), ...args.filter((a) => a === '--offline')], {
-    detached: detach, stdio: detach ? ['ignore', openSync(logFile, 'a', 0o600), openSync(logFile, 'a', 0o600), 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = spawn(
+    process.execPath,
+    [resolve(ROOT, 'scripts/stack/start.ts'), '--runtime', 'compose', '--supervise', ...(detach ? [] : []), ...args.filter((a) => a === '--offline')],
+    {
+      detached: detach,
+      stdio: detach ? ['ignore', openSync(logFile, 'a', 0o600), openSync(logFile, 'a', 0o600), 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   writeComposeRunner({ supervisorPid: child.pid ?? 0, dockerHost, startedEngine, files, startedAt: new Date().toISOString() });
   child.once('message', (r: Report) => {
     if (r.ok) process.stdout.write(`${r.text}\n`);

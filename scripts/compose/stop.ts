@@ -22,7 +22,14 @@ export async function stopCompose(): Promise<void> {
   // Idempotent: after the supervisor's own down this finds nothing.
   const files = state.files.flatMap((f) => ['-f', resolve(ROOT, f)]);
   execFileSync('docker', ['compose', '-p', COMPOSE_PROJECT, ...files, 'down', '-v', '--remove-orphans'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const left = execFileSync('bash', ['-c', `docker ps -aq --filter label=com.docker.compose.project=${COMPOSE_PROJECT}; docker volume ls -q --filter label=com.docker.compose.project=${COMPOSE_PROJECT}; docker network ls -q --filter label=com.docker.compose.project=${COMPOSE_PROJECT}`], { env, encoding: 'utf8' }).trim();
+  const left = execFileSync(
+    'bash',
+    [
+      '-c',
+      `docker ps -aq --filter label=com.docker.compose.project=${COMPOSE_PROJECT}; docker volume ls -q --filter label=com.docker.compose.project=${COMPOSE_PROJECT}; docker network ls -q --filter label=com.docker.compose.project=${COMPOSE_PROJECT}`,
+    ],
+    { env, encoding: 'utf8' },
+  ).trim();
   for (const f of [join(STACK_DIR, 'compose/manifest.json'), MANIFEST_PATH, COMPOSE_RUNNER_PATH]) removeFile(f);
   if (state.startedEngine) execFileSync('bash', [resolve(ROOT, 'scripts/docker/stop-engine.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (left) {

@@ -41,9 +41,10 @@ leftovers() {
   docker volume ls --filter label=com.docker.compose.project --format 'volume {{.Name}} {{.Label "com.docker.compose.project"}}' | grep -E ' (testcontainers-|mcp-security-stack$)' || true
   docker network ls --filter label=com.docker.compose.project --format 'network {{.Name}} {{.Label "com.docker.compose.project"}}' | grep -E ' (testcontainers-|mcp-security-stack$)' || true
 }
+# shellcheck disable=SC2317 # reached through the EXIT trap, which shellcheck 0.9 does not follow
 cleanup() {
   local code=$?
-  if [ $ours = 1 ]; then bash scripts/docker/stop-engine.sh || true; fi
+  if [ "$ours" = 1 ]; then bash scripts/docker/stop-engine.sh || true; fi
   log "done in $((SECONDS - t0)) s (exit $code)"
 }
 trap cleanup EXIT

@@ -35,6 +35,7 @@ MIRRORS=(
   "deb http://deb.debian.org/debian-security $DEBIAN_SUITE-security main"
 )
 # Documentation, manuals and translations are dead weight in a container.
+# shellcheck disable=SC2016 # "$1" is mmdebstrap's hook argument (the rootfs), expanded when the hook runs
 SLIM=(--essential-hook='mkdir -p "$1/usr/share/man/man1"' --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright'
   --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*'
   --dpkgopt='path-exclude=/usr/share/info/*')
@@ -63,6 +64,7 @@ image() {
   step "building $tag (mmdebstrap $DEBIAN_SUITE: $pkgs)"
   tar="$WORK/${tag//[\/:]/_}.tar"
   rm -f "$tar"
+  # shellcheck disable=SC2016 # "$1" in the last hook is the rootfs, expanded by the hook's shell
   mmdebstrap --quiet --variant=essential --format=tar --include="$pkgs" "${SLIM[@]}" \
     --customize-hook="$hook \"\$1\"" \
     --customize-hook='rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/* "$1"/var/log/*' \
@@ -72,6 +74,7 @@ image() {
 }
 
 # adduser_ NAME UID ROOTFS — a passwd/group entry without the `passwd` package (not in the essential set).
+# shellcheck disable=SC2016 # a function definition for the hook's shell: its $1..$3 expand there
 USER_FN='adduser_() { echo "$1:x:$2:$2::/nonexistent:/usr/sbin/nologin" >>"$3/etc/passwd"; echo "$1:x:$2:" >>"$3/etc/group"; }'
 PATHENV='ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 

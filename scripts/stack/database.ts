@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { privateDir } from './state-at-rest.ts';
-import { createServer } from 'node:net';
+import { freePort } from './ports.ts';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildUri, connect } from '../../db/connection.ts';
@@ -15,9 +15,10 @@ import { initEnv, readSecretFile, type InitOptions } from '../../db/config.ts';
 import { READER, WRITER, type DbKind } from '../../db/users.ts';
 import { run, startService, waitFor, type Service } from './process.ts';
 import { ferretdbCommand, mongodCommand, whichMongod } from './database-command.ts';
+import { DATABASE_NAME } from '../../contract/contract.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-export const DB_NAME = 'shop';
+export const DB_NAME = DATABASE_NAME;
 const ADMIN = 'admin';
 
 export interface DatabaseOptions {
@@ -55,16 +56,6 @@ export interface Database {
   uriFor(user: 'admin' | 'reader' | 'writer', host?: string): string;
   service: Service;
   stop(): Promise<void>;
-}
-
-function freePort(host: string): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer().once('error', fail);
-    s.listen(0, host, () => {
-      const a = s.address();
-      s.close(() => (a && typeof a === 'object' ? ok(a.port) : fail(new Error('no port'))));
-    });
-  });
 }
 
 export function ferretdbBinary(): string {
@@ -105,7 +96,11 @@ export async function startDatabase(o: DatabaseOptions): Promise<Database> {
   const spec = { dir: o.dir, host, port, certsDir: certs, secretsDir: secrets, requireClientCert: o.requireClientCert ?? true };
   const cmd = kind === 'mongod' ? mongodCommand(spec) : ferretdbCommand(spec, ferretdbBinary(), ADMIN);
   const service = startService({
-    name: 'database', command: cmd.command, args: cmd.args, netns: o.netns ?? null, cwd: o.dir,
+    name: 'database',
+    command: cmd.command,
+    args: cmd.args,
+    netns: o.netns ?? null,
+    cwd: o.dir,
     env: kind === 'ferretdb' ? { FERRETDB_SETUP_PASSWORD: passwords.admin, DO_NOT_TRACK: '1' } : {},
     logFile: o.logFile ?? join(o.dir, 'database.log'),
   });
@@ -114,14 +109,29 @@ export async function startDatabase(o: DatabaseOptions): Promise<Database> {
     buildUri({ hosts: [`${h}:${port}`], tls, direct: true, user: { name: names[user], password: passwords[user] } });
   try {
     // Ready = answers `hello` over mutual TLS (FerretDB: already with the setup user, so SCRAM works too).
-    await waitFor(`${kind} on ${connectHost}:${port}`, async () => {
-      const c = await connect({ hosts: [`${connectHost}:${port}`], tls, direct: true, ...(kind === 'ferretdb' ? { user: { name: ADMIN, password: passwords.admin } } : {}) }, 2_000);
-      try { return (await c.db('admin').command({ hello: 1 })).ok === 1; } finally { await c.close(); }
-    }, { service, timeoutMs: 60_000 });
+    await waitFor(
+      `${kind} on ${connectHost}:${port}`,
+      async () => {
+        const c = await connect(
+          { hosts: [`${connectHost}:${port}`], tls, direct: true, ...(kind === 'ferretdb' ? { user: { name: ADMIN, password: passwords.admin } } : {}) },
+          2_000,
+        );
+        try {
+          return (await c.db('admin').command({ hello: 1 })).ok === 1;
+        } finally {
+          await c.close();
+        }
+      },
+      { service, timeoutMs: 60_000 },
+    );
     const init: InitOptions = {
-      hosts: [`${o.netns ? '127.0.0.1' : connectHost}:${port}`], adminUsername: ADMIN, passwords,
+      hosts: [`${o.netns ? '127.0.0.1' : connectHost}:${port}`],
+      adminUsername: ADMIN,
+      passwords,
       replicaSet: kind === 'mongod' ? { name: 'rs0', members: [`${o.netns ? '127.0.0.1' : connectHost}:${port}`] } : undefined,
-      tls, dbName: DB_NAME, sampleData: o.sampleData ?? true,
+      tls,
+      dbName: DB_NAME,
+      sampleData: o.sampleData ?? true,
     };
     await runInit(init, o.netns ?? null, secrets, log);
     log(`${kind} ready on ${connectHost}:${port} (TLS, client certificate ${spec.requireClientCert ? 'required' : 'optional'}, SCRAM-SHA-256)`);
@@ -130,8 +140,17 @@ export async function startDatabase(o: DatabaseOptions): Promise<Database> {
     throw err;
   }
   return {
-    kind, host: connectHost, port, dbName: DB_NAME, caFile: tls.caFile, clientCertKeyFile: tls.certKeyFile,
-    adminUri: uriFor('admin'), readerUri: uriFor('reader'), writerUri: uriFor('writer'), uriFor, service,
+    kind,
+    host: connectHost,
+    port,
+    dbName: DB_NAME,
+    caFile: tls.caFile,
+    clientCertKeyFile: tls.certKeyFile,
+    adminUri: uriFor('admin'),
+    readerUri: uriFor('reader'),
+    writerUri: uriFor('writer'),
+    uriFor,
+    service,
     stop: () => service.stop(),
   };
 }
@@ -143,7 +162,9 @@ async function runInit(init: InitOptions, netns: string | null, secrets: string,
     return;
   }
   const env = initEnv(init, {
-    admin: join(secrets, 'db_admin_password'), reader: join(secrets, 'db_reader_password'), writer: join(secrets, 'db_writer_password'),
+    admin: join(secrets, 'db_admin_password'),
+    reader: join(secrets, 'db_reader_password'),
+    writer: join(secrets, 'db_writer_password'),
   });
   await run(process.execPath, [join(ROOT, 'db/init.ts')], { netns, env });
 }

@@ -15,10 +15,11 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { httpOk, startService, waitFor } from './process.ts';
 import type { Service } from './process.ts';
+import { KEYCLOAK_HEAP, REALM as CONTRACT_REALM, pinnedVersions } from '../../contract/contract.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const KEYCLOAK_VERSION = '26.7.3';
-export const REALM = 'mcp';
+export const KEYCLOAK_VERSION = pinnedVersions().KEYCLOAK_VERSION;
+export const REALM = CONTRACT_REALM;
 export const REALM_FILE = join(ROOT, 'keycloak/realm-mcp.json');
 
 export interface KeycloakSecrets {
@@ -83,7 +84,9 @@ function cdsOptions(dist: string, javaHome: string): Record<string, string> {
   let major = 0;
   try {
     major = Number(/JAVA_VERSION="(\d+)/.exec(readFileSync(join(javaHome, 'release'), 'utf8'))?.[1] ?? 0);
-  } catch { /* no release file: run without the archive */ }
+  } catch {
+    /* no release file: run without the archive */
+  }
   if (major < 19) return {};
   mkdirSync(join(dist, '.cds'), { recursive: true });
   return { JAVA_OPTS_APPEND: `-XX:SharedArchiveFile=${join(dist, '.cds', `${basename(javaHome)}.jsa`)} -XX:+AutoCreateSharedArchive` };
@@ -138,7 +141,10 @@ function prepareHome(dist: string, dataDir: string): string {
 export async function startKeycloak(o: KeycloakOptions): Promise<Keycloak> {
   const dist = o.home ?? defaultKeycloakHome();
   // `start --optimized` runs what `kc.sh build` baked in: refuse a build older than keycloak/keycloak.conf.
-  const want = createHash('sha256').update(readFileSync(join(ROOT, 'keycloak/keycloak.conf'))).digest('hex').slice(0, 16);
+  const want = createHash('sha256')
+    .update(readFileSync(join(ROOT, 'keycloak/keycloak.conf')))
+    .digest('hex')
+    .slice(0, 16);
   const built = existsSync(join(dist, '.built')) ? readFileSync(join(dist, '.built'), 'utf8').trim() : '';
   if (built !== want) throw new Error(`keycloak: ${dist} is not built for keycloak/keycloak.conf; run: bash scripts/provision.sh`);
   const javaHome = findJavaHome();
@@ -149,7 +155,7 @@ export async function startKeycloak(o: KeycloakOptions): Promise<Keycloak> {
   const env: Record<string, string> = {
     JAVA_HOME: javaHome,
     // Keep the JVM small: it shares two cores and a few GB with the rest of the stack.
-    JAVA_OPTS_KC_HEAP: '-Xms128m -Xmx768m',
+    JAVA_OPTS_KC_HEAP: KEYCLOAK_HEAP,
     ...javaOptions(home, cdsOptions(dist, javaHome)),
     KC_HOSTNAME: new URL(o.publicBaseUrl).origin,
     KC_HTTP_HOST: host,

@@ -31,7 +31,11 @@ function isOurGroupLeader(pid: number): boolean {
 export async function killRecordedGroups(pids: number[]): Promise<number[]> {
   const ours = pids.filter(isOurGroupLeader);
   for (const pid of ours) {
-    try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
   await waitFor('leftover processes to exit', async () => !ours.some(alive), { timeoutMs: 5_000, intervalMs: 100 }).catch(() => undefined);
   return ours.filter(alive);

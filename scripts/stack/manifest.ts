@@ -5,6 +5,7 @@
  */
 import { writeFileSync, renameSync, rmSync, readFileSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { AGENT_REDIRECT_URI, CLIENTS, METRICS_PORTS, ROUTES, USERS, type SecretName } from '../../contract/contract.ts';
 import type { Database } from './database.ts';
 import type { Isolation } from './netns.ts';
 import { internalEndpoints, type Plan } from './plan.ts';
@@ -48,6 +49,11 @@ export interface StackManifest {
   secretsDir: string;
   /** The edge's address on the client's link: the next hop for a client that tries to route through it. */
   edgeAddressForClient: string;
+  /**
+   * Scrape endpoints (Prometheus text, nginx stub_status), each on a loopback-only listener in the edge
+   * namespace that nginx does not route: reachable from `netns` only (null under compose: the proxy's netns).
+   */
+  metrics: Record<'mcpReadOnly' | 'mcpReadWrite' | 'verifier' | 'nginx', { url: string; netns: string | null }>;
   /** Native only: the pid of each tier's main process (tests pause the verifier to prove fail-closed). */
   pids?: Record<string, number>;
   /**
@@ -98,9 +104,10 @@ export function buildManifest(i: ManifestInputs): StackManifest {
     caFile: i.caFile,
     edgeUrl,
     issuer: i.issuer,
-    resources: { readOnly: `${edgeUrl}/mcp`, readWrite: `${edgeUrl}/mcp/admin` },
-    direct: { readOnly: `http://127.0.0.1:${plan.mcpRoPort}/mcp`, readWrite: `http://127.0.0.1:${plan.mcpRwPort}/mcp`, netns: plan.ns.edge },
+    resources: resourcesOf(edgeUrl),
+    direct: { readOnly: directUrl(plan.mcpRoPort), readWrite: directUrl(plan.mcpRwPort), netns: plan.ns.edge },
     verifier: { url: `http://127.0.0.1:${plan.verifierPort}`, netns: plan.ns.edge },
+    metrics: metricsEndpoints(plan.ns.edge),
     clientNetns: plan.ns.client,
     clientEdgeUrl: edgeUrl,
     internal: internalEndpoints(plan),
@@ -108,15 +115,42 @@ export function buildManifest(i: ManifestInputs): StackManifest {
     ...realmIdentities(i.secretsDir),
     auditLog: { readOnly: log('mcp-ro.audit.jsonl'), readWrite: log('mcp-rw.audit.jsonl'), verifier: log('verifier.audit.jsonl') },
     logs: {
-      nginx: log('nginx.log'), nginxError: resolve(i.nginxPrefix, 'logs/error.log'), nginxAccess: log('nginx-access.log'),
-      keycloak: log('keycloak.log'), database: log('database.log'), verifier: log('verifier.log'), mcpRo: log('mcp-ro.log'), mcpRw: log('mcp-rw.log'),
+      nginx: log('nginx.log'),
+      nginxError: resolve(i.nginxPrefix, 'logs/error.log'),
+      nginxAccess: log('nginx-access.log'),
+      keycloak: log('keycloak.log'),
+      database: log('database.log'),
+      verifier: log('verifier.log'),
+      mcpRo: log('mcp-ro.log'),
+      mcpRw: log('mcp-rw.log'),
     },
-    proxySecretFile: resolve(i.secretsDir, 'proxy_secret'),
+    proxySecretFile: resolve(i.secretsDir, 'proxy_secret' satisfies SecretName),
     secretsDir: i.secretsDir,
     edgeAddressForClient: plan.edge.publicHost,
     pids: i.pids,
     keycloakInternalUrl: `http://${plan.keycloak.fromHost}:${plan.keycloak.port}`,
   };
+}
+
+/** The two MCP resources at the edge: their URLs are the token audiences (docs/architecture.md). */
+export function resourcesOf(edgeUrl: string): StackManifest['resources'] {
+  return { readOnly: `${edgeUrl}${ROUTES.readOnly}`, readWrite: `${edgeUrl}${ROUTES.readWrite}` };
+}
+
+/** The scrape endpoints inside the edge namespace (contract METRICS_PORTS; the same in both runtimes). */
+export function metricsEndpoints(netns: string | null): StackManifest['metrics'] {
+  const at = (port: number, path: string) => ({ url: `http://127.0.0.1:${port}${path}`, netns });
+  return {
+    mcpReadOnly: at(METRICS_PORTS.mcpReadOnly, '/metrics'),
+    mcpReadWrite: at(METRICS_PORTS.mcpReadWrite, '/metrics'),
+    verifier: at(METRICS_PORTS.verifier, '/metrics'),
+    nginx: at(METRICS_PORTS.nginxStatus, '/stub_status'),
+  };
+}
+
+/** An MCP server's own address inside the edge namespace (loopback there, in both runtimes). */
+export function directUrl(port: number): string {
+  return `http://127.0.0.1:${port}${ROUTES.mcpUpstream}`;
 }
 
 export function writeManifest(m: StackManifest, path = MANIFEST_PATH): void {
@@ -140,21 +174,21 @@ export function removeFile(path: string): void {
  * runtime, because both import the same realm file and read the same secrets directory.
  */
 export function realmIdentities(secretsDir: string): Pick<StackManifest, 'clients' | 'users'> {
-  const secret = (name: string) => readSecret(secretsDir, name);
+  const secret = (name: SecretName) => readSecret(secretsDir, name);
   return {
     clients: {
-      service: { id: 'mcp-service-agent', secret: secret('service_agent_secret') },
-      agent: { id: 'mcp-agent', redirectUri: 'http://127.0.0.1:33418/callback' },
-      exchange: { id: 'mcp-exchanger', secret: secret('exchanger_secret') },
+      service: { id: CLIENTS.service, secret: secret('service_agent_secret') },
+      agent: { id: CLIENTS.agent, redirectUri: AGENT_REDIRECT_URI },
+      exchange: { id: CLIENTS.exchange, secret: secret('exchanger_secret') },
     },
     users: {
-      analyst: { username: 'analyst', password: secret('analyst_password') },
-      operator: { username: 'operator', password: secret('operator_password') },
+      analyst: { username: USERS.analyst, password: secret('analyst_password') },
+      operator: { username: USERS.operator, password: secret('operator_password') },
     },
   };
 }
 
 /** One generated secret (scripts/secrets.sh writes one value per 0600 file). */
-export function readSecret(secretsDir: string, name: string): string {
+export function readSecret(secretsDir: string, name: SecretName): string {
   return readFileSync(resolve(secretsDir, name), 'utf8').trim();
 }

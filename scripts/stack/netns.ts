@@ -26,6 +26,7 @@ const LINKS: readonly Link[] = [
 export const ADDR = {
   edgePublic: '10.88.1.2', // the client's view of the edge; the host reaches it by a /32 route
   edgeFromHost: '10.88.0.2',
+  hostFromEdge: '10.88.0.1', // where the edge namespace reaches a collector on the host (traces)
   kcFromEdge: '10.88.2.2',
   kcFromHost: '10.88.4.2',
   dbFromEdge: '10.88.3.2',
@@ -53,16 +54,27 @@ export async function netnsCapable(): Promise<{ ok: true } | { ok: false; reason
 export async function listOurNamespaces(): Promise<string[]> {
   const out = await run('ip', ['netns', 'list']).catch(() => '');
   const ours = new Set<string>(Object.values(NS));
-  return out.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => ours.has(n));
+  return out
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '')
+    .filter((n) => ours.has(n));
 }
 
 /** Kills whatever still runs inside our namespaces: only our tiers can live there. */
 export async function killNamespacePids(): Promise<number> {
   let killed = 0;
   for (const ns of await listOurNamespaces()) {
-    const pids = (await run('ip', ['netns', 'pids', ns]).catch(() => '')).split('\n').map(Number).filter((p) => p > 0);
+    const pids = (await run('ip', ['netns', 'pids', ns]).catch(() => ''))
+      .split('\n')
+      .map(Number)
+      .filter((p) => p > 0);
     for (const pid of pids) {
-      try { process.kill(pid, 'SIGKILL'); killed++; } catch { /* gone */ }
+      try {
+        process.kill(pid, 'SIGKILL');
+        killed++;
+      } catch {
+        /* gone */
+      }
     }
   }
   return killed;

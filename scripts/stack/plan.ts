@@ -1,8 +1,9 @@
 /**
  * Where every tier listens and how each party addresses it, for both isolation modes. With namespaces the
- * ports are the ones of docs/architecture.md; on loopback every tier shares 127.0.0.1, so Keycloak moves
- * off the edge's :8080 and the whole set must be free on the host.
+ * ports are the contract's (contract/contract.ts PORTS, as in compose.yaml); on loopback every tier shares
+ * 127.0.0.1, so Keycloak moves off the edge's :8080 (LOOPBACK_PORTS) and the whole set must be free on the host.
  */
+import { LOOPBACK_PORTS, METRICS_PORTS, PORTS } from '../../contract/contract.ts';
 import { ADDR, NS, type Isolation } from './netns.ts';
 
 export interface Plan {
@@ -14,7 +15,12 @@ export interface Plan {
   verifierPort: number;
   mcpRoPort: number;
   mcpRwPort: number;
+  /** Loopback-only scrape listeners in the edge namespace (METRICS_PORTS). */
+  metricsPorts: typeof METRICS_PORTS;
 }
+
+/** The edge namespace's loopback tiers: the same ports in both modes. */
+const tierPorts = { verifierPort: PORTS.verifier, mcpRoPort: PORTS.mcpReadOnly, mcpRwPort: PORTS.mcpReadWrite, metricsPorts: METRICS_PORTS };
 
 export function planFor(isolation: Isolation): Plan {
   if (isolation === 'netns') {
@@ -22,24 +28,20 @@ export function planFor(isolation: Isolation): Plan {
       isolation,
       ns: { ...NS },
       // 0.0.0.0 inside the edge namespace: its links are the client's, the host's and two back tiers'.
-      edge: { listen: '8443', httpListen: '8080', publicHost: ADDR.edgePublic, port: 8443 },
-      keycloak: { bind: '0.0.0.0', port: 8080, mgmtPort: 9000, fromEdge: ADDR.kcFromEdge, fromHost: ADDR.kcFromHost },
-      db: { bind: '0.0.0.0', port: 27017, fromEdge: ADDR.dbFromEdge, fromHost: ADDR.dbFromHost },
-      verifierPort: 9191,
-      mcpRoPort: 3001,
-      mcpRwPort: 3002,
+      edge: { listen: `${PORTS.edgeHttps}`, httpListen: `${PORTS.edgeHttp}`, publicHost: ADDR.edgePublic, port: PORTS.edgeHttps },
+      keycloak: { bind: '0.0.0.0', port: PORTS.keycloakHttp, mgmtPort: PORTS.keycloakManagement, fromEdge: ADDR.kcFromEdge, fromHost: ADDR.kcFromHost },
+      db: { bind: '0.0.0.0', port: PORTS.database, fromEdge: ADDR.dbFromEdge, fromHost: ADDR.dbFromHost },
+      ...tierPorts,
     };
   }
   const lo = '127.0.0.1';
   return {
     isolation,
     ns: { client: null, edge: null, kc: null, db: null },
-    edge: { listen: `${lo}:8443`, httpListen: `${lo}:8080`, publicHost: lo, port: 8443 },
-    keycloak: { bind: lo, port: 18080, mgmtPort: 19000, fromEdge: lo, fromHost: lo },
-    db: { bind: lo, port: 27017, fromEdge: lo, fromHost: lo },
-    verifierPort: 9191,
-    mcpRoPort: 3001,
-    mcpRwPort: 3002,
+    edge: { listen: `${lo}:${PORTS.edgeHttps}`, httpListen: `${lo}:${PORTS.edgeHttp}`, publicHost: lo, port: PORTS.edgeHttps },
+    keycloak: { bind: lo, port: LOOPBACK_PORTS.keycloakHttp, mgmtPort: LOOPBACK_PORTS.keycloakManagement, fromEdge: lo, fromHost: lo },
+    db: { bind: lo, port: PORTS.database, fromEdge: lo, fromHost: lo },
+    ...tierPorts,
   };
 }
 

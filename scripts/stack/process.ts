@@ -71,12 +71,14 @@ export function startService(o: ServiceOptions): Service {
   mkdirSync(dirname(o.logFile), { recursive: true, mode: 0o700 });
   const fd = openSync(o.logFile, 'a', 0o600);
   const { command, args } = execIn(o.netns, o.command, o.args);
-  const child = withTierUmask(() => spawn(command, args, {
-    cwd: o.cwd,
-    env: { ...baseEnv(), ...o.env },
-    stdio: ['ignore', fd, fd],
-    detached: true, // own process group, so stop() reaches grandchildren too
-  }));
+  const child = withTierUmask(() =>
+    spawn(command, args, {
+      cwd: o.cwd,
+      env: { ...baseEnv(), ...o.env },
+      stdio: ['ignore', fd, fd],
+      detached: true, // own process group, so stop() reaches grandchildren too
+    }),
+  );
   closeSync(fd);
   if (child.pid === undefined) throw new Error(`${o.name}: could not start ${o.command}`);
   const pid = child.pid;
@@ -89,7 +91,11 @@ export function startService(o: ServiceOptions): Service {
   const stop = (signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<void> => {
     stopping ??= (async () => {
       const killGroup = (s: NodeJS.Signals) => {
-        try { process.kill(-pid, s); } catch { /* already gone */ }
+        try {
+          process.kill(-pid, s);
+        } catch {
+          /* already gone */
+        }
       };
       killGroup(signal);
       const timer = setTimeout(() => killGroup('SIGKILL'), graceMs);
@@ -127,7 +133,10 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   const deadline = Date.now() + timeoutMs;
   let exitedWith: number | null | undefined;
   let exitedFlag = false;
-  service?.exited.then((c) => { exitedFlag = true; exitedWith = c; });
+  void service?.exited.then((c) => {
+    exitedFlag = true;
+    exitedWith = c;
+  }); // `exited` never rejects
   let lastError: unknown;
   while (Date.now() < deadline) {
     try {
@@ -168,10 +177,12 @@ export function httpOk(url: string, o: HttpProbeOptions = {}): Promise<boolean> 
 export function run(command: string, args: string[], o: { netns?: string | null; input?: string; env?: Record<string, string> } = {}): Promise<string> {
   const { command: c, args: a } = execIn(o.netns, command, args);
   return new Promise((resolve, reject) => {
-    const child = withTierUmask(() => execFile(c, a, { env: o.env ? { ...process.env, ...o.env } : process.env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${command} ${args[0] ?? ''} failed: ${stderr.trim() || err.message}`));
-      else resolve(stdout);
-    }));
+    const child = withTierUmask(() =>
+      execFile(c, a, { env: o.env ? { ...process.env, ...o.env } : process.env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+        if (err) reject(new Error(`${command} ${args[0] ?? ''} failed: ${stderr.trim() || err.message}`));
+        else resolve(stdout);
+      }),
+    );
     if (o.input !== undefined) child.stdin?.end(o.input);
   });
 }

@@ -6,7 +6,19 @@
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { MANIFEST_PATH, ROOT, RUNNER_STATE_PATH, STACK_DIR, buildManifest, readJson, removeFile, writeManifest, writePrivateJson, type RunnerState, type StackManifest } from './manifest.ts';
+import {
+  MANIFEST_PATH,
+  ROOT,
+  RUNNER_STATE_PATH,
+  STACK_DIR,
+  buildManifest,
+  readJson,
+  removeFile,
+  writeManifest,
+  writePrivateJson,
+  type RunnerState,
+  type StackManifest,
+} from './manifest.ts';
 import { netnsCapable, setupNetns, teardownNetns } from './netns.ts';
 import { planFor } from './plan.ts';
 import { assertProvisioned, claimRunner, freshLogs } from './preflight.ts';
@@ -43,7 +55,9 @@ function statusOf(url: string, caFile: string): Promise<number> {
 }
 
 export async function startStack(opts: StartStackOptions = {}): Promise<RunningStack> {
-  const log = (l: string) => { if (!opts.quiet) process.stderr.write(`[stack] ${l}\n`); };
+  const log = (l: string) => {
+    if (!opts.quiet) process.stderr.write(`[stack] ${l}\n`);
+  };
   const t0 = Date.now();
   const timings: Record<string, number> = {};
   // The runner writes rendered configs, logs, the runner state and the manifest: all of it owner-only.
@@ -65,15 +79,16 @@ export async function startStack(opts: StartStackOptions = {}): Promise<RunningS
   const recordPids = () => writePrivateJson(RUNNER_STATE_PATH, { ...readJson<RunnerState>(RUNNER_STATE_PATH), pids: services.map((s) => s.pid) });
   // The edge goes first (no new requests), then every other tier at once: quick enough for a test
   // runner's teardown budget (vitest waits 10 s).
-  const stop = () => (stopped ??= (async () => {
-    const [edge, rest] = [services.filter((s) => s.name === 'nginx'), services.filter((s) => s.name !== 'nginx')];
-    for (const group of [edge, rest]) await Promise.all(group.map((s) => s.stop('SIGTERM', 5_000).catch(() => undefined)));
-    // A tier the supervisor is restarting is not listed yet: it is stopped too, not left behind.
-    await Promise.all(runningServices().map((s) => s.stop('SIGTERM', 5_000).catch(() => undefined)));
-    if (plan.isolation === 'netns') await teardownNetns();
-    for (const f of [MANIFEST_PATH, join(SECRETS, 'mcp_ro_uri'), join(SECRETS, 'mcp_rw_uri')]) removeFile(f);
-    if (readJson<RunnerState>(RUNNER_STATE_PATH)?.supervisorPid === process.pid) removeFile(RUNNER_STATE_PATH);
-  })());
+  const stop = () =>
+    (stopped ??= (async () => {
+      const [edge, rest] = [services.filter((s) => s.name === 'nginx'), services.filter((s) => s.name !== 'nginx')];
+      for (const group of [edge, rest]) await Promise.all(group.map((s) => s.stop('SIGTERM', 5_000).catch(() => undefined)));
+      // A tier the supervisor is restarting is not listed yet: it is stopped too, not left behind.
+      await Promise.all(runningServices().map((s) => s.stop('SIGTERM', 5_000).catch(() => undefined)));
+      if (plan.isolation === 'netns') await teardownNetns();
+      for (const f of [MANIFEST_PATH, join(SECRETS, 'mcp_ro_uri'), join(SECRETS, 'mcp_rw_uri')]) removeFile(f);
+      if (readJson<RunnerState>(RUNNER_STATE_PATH)?.supervisorPid === process.pid) removeFile(RUNNER_STATE_PATH);
+    })());
   const ctx: TierContext = {
     plan,
     edgeUrl: `https://${plan.edge.publicHost}:${plan.edge.port}`,
@@ -122,11 +137,27 @@ export async function startStack(opts: StartStackOptions = {}): Promise<RunningS
     await waitFor('edge: 401 on /mcp', async () => (await statusOf(`${ctx.edgeUrl}/mcp`, caFile)) === 401, { service: edge.service, timeoutMs: 15_000 });
     timings.total = Date.now() - t0;
     manifest = buildManifest({
-      plan, edgeUrl: ctx.edgeUrl, issuer: auth.value.kc.issuer, caFile, db: data.value.db, logsDir: LOGS, secretsDir: SECRETS,
-      nginxPrefix: join(STACK_DIR, 'nginx'), pids: Object.fromEntries(services.map((s) => [s.name, s.pid])),
+      plan,
+      edgeUrl: ctx.edgeUrl,
+      issuer: auth.value.kc.issuer,
+      caFile,
+      db: data.value.db,
+      logsDir: LOGS,
+      secretsDir: SECRETS,
+      nginxPrefix: join(STACK_DIR, 'nginx'),
+      pids: Object.fromEntries(services.map((s) => [s.name, s.pid])),
     });
     writeManifest(manifest);
-    return { manifest, services, timings, restart, stop, get stopping() { return stopped !== undefined; } };
+    return {
+      manifest,
+      services,
+      timings,
+      restart,
+      stop,
+      get stopping() {
+        return stopped !== undefined;
+      },
+    };
   } catch (e) {
     log('start failed; stopping what was started');
     await stop();

@@ -16,7 +16,11 @@ if (state && alive(state.supervisorPid)) {
   process.kill(state.supervisorPid, 'SIGTERM');
   await waitFor('supervisor exit', async () => !alive(state.supervisorPid), { timeoutMs: 60_000, intervalMs: 200 }).catch((e: Error) => {
     process.stderr.write(`[stop] ${e.message}; killing it\n`);
-    try { process.kill(state.supervisorPid, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(state.supervisorPid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   });
 } else {
   process.stderr.write('[stop] no running supervisor; cleaning up leftovers\n');

@@ -6,10 +6,13 @@ import { MANIFEST_PATH, ROOT } from './manifest.ts';
 export function summary(m: StackManifest, totalMs: number, memory: Record<string, number>): string {
   const rel = (p: string) => relative(ROOT, p) || p;
   const ca = rel(m.caFile);
-  const isolation = m.isolation === 'netns'
-    ? `netns (${m.clientNetns} stands for the outside world and reaches only the edge)`
-    : 'loopback — WEAKER: every tier listens on 127.0.0.1, so any local process can reach the back tiers directly';
-  const mem = Object.entries(memory).map(([k, v]) => `${k} ${v}`).join(', ');
+  const isolation =
+    m.isolation === 'netns'
+      ? `netns (${m.clientNetns} stands for the outside world and reaches only the edge)`
+      : 'loopback — WEAKER: every tier listens on 127.0.0.1, so any local process can reach the back tiers directly';
+  const mem = Object.entries(memory)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   const tokenUrl = `${m.issuer}/protocol/openid-connect/token`;
   return [
     `MCP security stack up in ${(totalMs / 1000).toFixed(1)} s`,

@@ -94,7 +94,16 @@ export function superviseStack(stack: SupervisedStack, o: SupervisorOptions): Su
   };
 
   for (const s of stack.services) watch(s);
-  return { history, stop: () => { watching = false; } };
+  return {
+    history,
+    stop: () => {
+      watching = false;
+    },
+  };
 }
 
-const indent = (text: string) => text.split('\n').map((l) => `    ${l}`).join('\n');
+const indent = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');

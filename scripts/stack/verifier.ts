@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { ROOT } from './manifest.ts';
 import { httpOk, startService, waitFor, type Service } from './process.ts';
+import { ROUTES } from '../../contract/contract.ts';
 
 export interface VerifierOptions {
   port: number;
@@ -15,6 +16,8 @@ export interface VerifierOptions {
   /** Trust anchor for an https JWKS URL. */
   caFile?: string;
   auditLog: string;
+  /** The loopback-only metrics listener (GET /metrics). */
+  metricsPort: number;
   netns: string | null;
   logFile: string;
   timeoutMs?: number;
@@ -40,12 +43,15 @@ export async function startVerifier(o: VerifierOptions): Promise<Verifier> {
       VERIFIER_JWKS_URL: o.jwksUrl,
       VERIFIER_PUBLIC_BASE_URL: o.publicBaseUrl,
       VERIFIER_AUDIT_LOG: o.auditLog,
+      VERIFIER_METRICS_PORT: String(o.metricsPort),
+      // Trace export is off unless the runner's environment names a collector (OTLP/HTTP).
+      ...(process.env.STACK_OTLP_TRACES_ENDPOINT ? { VERIFIER_OTLP_TRACES_ENDPOINT: process.env.STACK_OTLP_TRACES_ENDPOINT } : {}),
       ...(o.caFile ? { VERIFIER_CA_FILE: o.caFile } : {}),
     },
   });
   const url = `http://127.0.0.1:${o.port}`;
   try {
-    await waitFor('verifier /healthz', () => httpOk(`${url}/healthz`, { netns: o.netns }), {
+    await waitFor(`verifier ${ROUTES.health}`, () => httpOk(`${url}${ROUTES.health}`, { netns: o.netns }), {
       service,
       timeoutMs: o.timeoutMs ?? 30_000,
     });

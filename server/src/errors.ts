@@ -8,6 +8,8 @@ export const ERROR_CODES = [
   'NAMESPACE_FORBIDDEN', // admin/local/config, system.* or a cluster-wide stage, unless allowReservedNamespaces
   'SERVER_SIDE_JS_DISABLED', // $where/$function/$accumulator/Code with disableServerSideJs
   'INSUFFICIENT_SCOPE', // the asserted identity lacks mcp:write
+  'HEADER_MISMATCH', // an SEP-2243 Mcp-Name header that disagrees with the body, on any protocol revision (400, -32020)
+  'POLICY_DENIED', // the policy file (server/src/policy/*) refuses this caller this tool on this namespace; the message names the rule
   'INVALID_ARGUMENT', // arguments failed the tool's schema
   'INVALID_PARAMS', // tools/call params refused by the protocol layer (no name, arguments not an object): JSON-RPC -32602
   'PROTOCOL_ERROR', // any other JSON-RPC error answering a tools/call before it reached a tool
@@ -23,6 +25,8 @@ export const ERROR_CODES = [
   'UNKNOWN_PROMPT', // prompts/get or completion/complete naming no prompt or template of this server
   'INTERNAL', // a bug; details stay in the server
   'AUDIT_UNAVAILABLE', // the audit log cannot be written (disk full, I/O error): the call is not run, or its result withheld
+  'APPROVAL_UNAVAILABLE', // a destructive or bulk call needs the user's approval and this client cannot be asked (no elicitation)
+  'APPROVAL_DECLINED', // the user declined or cancelled the approval, did not answer in approvalTimeoutMs, or answered for other arguments
   // HTTP tier refusals
   'HOST_NOT_ALLOWED',
   'ORIGIN_NOT_ALLOWED',
@@ -66,7 +70,8 @@ export function toToolError(err: unknown): ToolError {
   if (e?.name === 'MongoOperationTimeoutError') return new ToolError('TIMEOUT', message);
   if (typeof e?.code === 'number' && UNAUTHORIZED_CODES.has(e.code)) return new ToolError('DB_UNAUTHORIZED', message);
   // Why a fixed message: the driver's names the server's address and the topology; the client needs only the cause.
-  if ((typeof e?.name === 'string' && UNAVAILABLE_ERRORS.has(e.name)) || (typeof e?.code === 'string' && SOCKET_ERROR_CODES.has(e.code))) return new ToolError('DB_UNAVAILABLE', 'the database is unavailable; try again later');
+  if ((typeof e?.name === 'string' && UNAVAILABLE_ERRORS.has(e.name)) || (typeof e?.code === 'string' && SOCKET_ERROR_CODES.has(e.code)))
+    return new ToolError('DB_UNAVAILABLE', 'the database is unavailable; try again later');
   if (typeof e?.name === 'string' && e.name.startsWith('Mongo')) return new ToolError('DB_ERROR', message);
   return new ToolError('INTERNAL', 'internal error');
 }

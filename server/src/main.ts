@@ -9,6 +9,14 @@ import { createServer } from './server.ts';
 import { anonymousIdentity, stdioIdentity } from './identity/identity.ts';
 import { startHttpServer } from './transport/http/http-server.ts';
 import { startStdio } from './transport/stdio.ts';
+import { PolicyEngine } from './policy/engine.ts';
+import { PolicyLoadError } from './policy/policy-set.ts';
+import { ALL_TOOLS } from './tools/registry.ts';
+import { createServerMetrics } from './metrics/registry.ts';
+import { countingAuditSink } from './metrics/counting-sink.ts';
+import { startMetricsListener } from './metrics/listener.ts';
+import { startTracing } from './tracing/setup.ts';
+import { traceDriverCommands, tracingAuditSink } from './tracing/spans.ts';
 
 /** Exit codes: 2 = bad configuration (before any socket), 3 = refused to start (privileges), 1 = runtime failure. */
 const log = (line: string) => process.stderr.write(`mcp-server: ${line}\n`);
@@ -30,7 +38,13 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const secrets = [config.connectionString, config.proxySecret].filter((s) => s !== '');
-  const audit = createAuditSink(config.auditLog);
+  const policy = loadPolicy(config);
+  // Metrics count what the audit records (one record per call or refusal): one hook, nothing counted twice.
+  const metrics = config.monitoringServerPort !== 0 ? createServerMetrics({ readOnly: config.readOnly }) : undefined;
+  const counted = metrics ? countingAuditSink(createAuditSink(config.auditLog), metrics) : createAuditSink(config.auditLog);
+  // Before the database client exists: the SDK's context manager must be in place for the driver's spans.
+  const tracing = await startTracing(config.otlpTracesEndpoint, config.readOnly ? 'mcp-ro' : 'mcp-rw');
+  const audit = tracing ? tracingAuditSink(counted) : counted;
   let client;
   try {
     client = await connectDatabase(config);
@@ -38,6 +52,7 @@ async function main(): Promise<void> {
     log(`cannot connect to the database: ${redactText((err as Error).message, secrets)}`);
     process.exit(1);
   }
+  if (tracing) traceDriverCommands(client);
   if (config.readOnly) {
     const decision = await checkPrivileges(client, config.maxTimeMS);
     if (decision.kind === 'can-write' && !config.allowWritePrivilegesInReadOnly) {
@@ -46,25 +61,47 @@ async function main(): Promise<void> {
       process.exit(3);
     }
     if (decision.kind === 'can-write') log(`WARNING: ${WRITE_CREDENTIALS_MESSAGE}; starting anyway (allowWritePrivilegesInReadOnly)`);
-    if (decision.kind === 'unknown') log(`WARNING: the read-only privilege check could not be performed: ${decision.reason}. Read-only mode is enforced by this server only.`);
+    if (decision.kind === 'unknown')
+      log(`WARNING: the read-only privilege check could not be performed: ${decision.reason}. Read-only mode is enforced by this server only.`);
     if (decision.kind === 'read-only') log('privilege check: the database user holds no write action');
   }
   const defaultIdentity = config.transport === 'stdio' ? stdioIdentity() : anonymousIdentity();
-  const factory = () => createServer(config, { client, audit, defaultIdentity });
+  const factory = () => createServer(config, { client, audit, defaultIdentity, policy });
   const shutdown = async (code: number) => {
     await client.close().catch(() => undefined);
+    await tracing?.shutdown().catch(() => undefined); // flushes the spans still batched
     process.exit(code);
   };
   if (config.transport === 'stdio') {
     startStdio(factory, () => void shutdown(0));
     log(`serving MCP on stdio (readOnly=${config.readOnly})`);
   } else {
-    const http = await startHttpServer(config, factory, audit);
+    const http = await startHttpServer(config, factory, audit, metrics);
+    if (metrics) log(`metrics on ${(await startMetricsListener(metrics.registry, config.monitoringServerHost, config.monitoringServerPort)).url}`);
     log(`serving MCP on ${http.url} (readOnly=${config.readOnly}, proxy auth ${config.proxySecret ? 'required' : 'DISABLED (lab)'})`);
     const stop = () => void http.close().then(() => shutdown(0));
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   }
+}
+
+/** The policy file, before any connection: a file that does not load is a configuration error (exit 2). */
+function loadPolicy(config: Config): PolicyEngine | undefined {
+  if (config.policyFile === '') return undefined;
+  let engine: PolicyEngine;
+  try {
+    engine = PolicyEngine.fromFile(config.policyFile, ALL_TOOLS, config.readOnly);
+  } catch (err) {
+    log(`invalid configuration: policyFile: ${err instanceof PolicyLoadError ? err.message : (err as Error)?.name}`);
+    process.exit(2);
+  }
+  log(`policy loaded: ${engine.ruleIds.length} rules`);
+  // SIGHUP re-reads the file; one that does not load leaves the policy in force (and says why).
+  process.on('SIGHUP', () => {
+    const r = engine.reload();
+    log(r.ok ? `policy reloaded: ${r.rules} rules` : `policy reload failed, previous policy kept: ${r.error}`);
+  });
+  return engine;
 }
 
 process.on('unhandledRejection', (err) => log(`unhandled rejection: ${(err as Error)?.name ?? 'error'}`));

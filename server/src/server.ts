@@ -7,9 +7,12 @@ import { ALL_TOOLS } from './tools/registry.ts';
 import { annotationsFor, type ToolDefinition } from './tools/tool.ts';
 import { refusalFor } from './tools/exposure.ts';
 import { auditUnansweredCall, dispatchToolCall } from './tools/dispatch.ts';
+import { approvalChannel } from './approvals/approval-channel.ts';
 import { ToolCallLedger } from './audit/tool-call-ledger.ts';
-import { LISTED_RESOURCES, RESOURCE_TEMPLATES } from './resources/uris.ts';
+import { LISTED_RESOURCES, templatesFor } from './resources/uris.ts';
 import { readResource } from './resources/read.ts';
+import { visibleTools } from './policy/authorize.ts';
+import type { PolicyEngine } from './policy/engine.ts';
 import { PROMPTS } from './prompts/catalog.ts';
 import { getPrompt } from './prompts/get.ts';
 import { complete } from './completion/complete.ts';
@@ -30,6 +33,8 @@ export interface ServerDeps {
   /** Who is calling when the transport attaches no identity (stdio: the local user; HTTP lab mode: anonymous). */
   defaultIdentity: Identity;
   tools?: readonly ToolDefinition[];
+  /** The policy file's decision point (config policyFile); absent: no per-caller policy. */
+  policy?: PolicyEngine | undefined;
 }
 
 function jsonSchemaOf(tool: ToolDefinition) {
@@ -69,19 +74,25 @@ export function createServer(config: Config, deps: ServerDeps): Server {
     },
     ready: () => deps.audit.ready?.(),
   };
-  const dispatchDeps = { client: deps.client, config, audit, tools };
+  const dispatchDeps = { client: deps.client, config, audit, tools, policy: deps.policy };
+  // Each caller is shown only the tools (and resource views) the policy could let it use.
+  const served = (ctx: Parameters<typeof callOf>[0]) => {
+    const open = tools.filter((t) => refusalFor(t, config) === null);
+    return deps.policy ? visibleTools(deps.policy, open, callOf(ctx).identity) : open;
+  };
 
-  server.setRequestHandler('tools/list', () => ({
-    tools: tools
-      .filter((t) => refusalFor(t, config) === null)
-      .map((t) => ({ name: t.name, description: t.description, inputSchema: jsonSchemaOf(t), annotations: annotationsFor(t.operationType) })),
+  server.setRequestHandler('tools/list', (_request, ctx) => ({
+    tools: served(ctx).map((t) => ({ name: t.name, description: t.description, inputSchema: jsonSchemaOf(t), annotations: annotationsFor(t.operationType) })),
   }));
   server.setRequestHandler('tools/call', (request, ctx) => {
     ledger.reached(ctx.mcpReq.id);
-    return dispatchToolCall({ name: request.params.name, args: request.params.arguments ?? {}, ...callOf(ctx) }, dispatchDeps);
+    return dispatchToolCall(
+      { name: request.params.name, args: request.params.arguments ?? {}, ...callOf(ctx), approvals: approvalChannel(server) },
+      dispatchDeps,
+    );
   });
   server.setRequestHandler('resources/list', () => ({ resources: LISTED_RESOURCES }));
-  server.setRequestHandler('resources/templates/list', () => ({ resourceTemplates: RESOURCE_TEMPLATES }));
+  server.setRequestHandler('resources/templates/list', (_request, ctx) => ({ resourceTemplates: templatesFor(served(ctx)) }));
   server.setRequestHandler('resources/read', (request, ctx) => readResource(request.params.uri, callOf(ctx), dispatchDeps));
   server.setRequestHandler('prompts/list', () => ({ prompts: PROMPTS.map((p) => p.prompt) }));
   server.setRequestHandler('prompts/get', (request, ctx) => getPrompt(request.params.name, request.params.arguments ?? {}, callOf(ctx), { config, audit }));

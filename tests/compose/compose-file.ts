@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, type CollectionTag, type ScalarTag } from 'yaml';
+import { pinnedVersions } from '../../contract/contract.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -46,15 +47,8 @@ export function rawText(file: string): string {
   return readFileSync(resolve(ROOT, file), 'utf8');
 }
 
-/** versions.env as a map: the one place pinned versions live. */
-export function loadVersions(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of rawText('versions.env').split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m?.[1] && m[2] !== undefined) out[m[1]] = m[2];
-  }
-  return out;
-}
+/** versions.env as a map: the one place pinned versions live (read by the contract module). */
+export const loadVersions = (): Record<string, string> => pinnedVersions();
 
 /** The service's environment as a map, whichever of compose's two forms it uses. */
 export function envOf(s: Service): Record<string, string> {
@@ -69,7 +63,10 @@ export function envOf(s: Service): Record<string, string> {
 /** `ARG NAME=default` values and `FROM` lines of a Dockerfile. */
 export function parseDockerfile(file: string): { args: Record<string, string>; froms: string[]; lines: string[] } {
   const text = rawText(file).replace(/\\\n/g, ' ');
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const args: Record<string, string> = {};
   const froms: string[] = [];
   for (const l of lines) {

@@ -13,7 +13,7 @@ const env = (name: string) => envOf(compose.services[name] ?? {});
 /** Stands in for the 0400 files `certs` installs; only the shape matters here. */
 const fakeFile = (path: string) => (path.endsWith('/uri') ? 'mongodb://u:p@mongo1:27017/?tls=true' : 'x'.repeat(32));
 
-describe('compose.yaml ⇄ the tiers\' configuration schemas', () => {
+describe("compose.yaml ⇄ the tiers' configuration schemas", () => {
   it.each(['mcp-ro', 'mcp-rw'])('configures %s with values our MCP server accepts', (name) => {
     const r = parseServerConfig([], env(name), fakeFile);
     expect(r.kind === 'error' ? r.message : r.kind).toBe('config');
@@ -31,10 +31,15 @@ describe('compose.yaml ⇄ the tiers\' configuration schemas', () => {
     expect(env('mongo-init').DB_INIT_URI).not.toMatch(/@/);
   });
 
-  it('fills every ${PLACEHOLDER} of keycloak/realm-mcp.json from keycloak\'s environment or its entrypoint', () => {
+  it("fills every ${PLACEHOLDER} of keycloak/realm-mcp.json from keycloak's environment or its entrypoint", () => {
     const placeholders = [...new Set([...rawText('keycloak/realm-mcp.json').matchAll(/\$\{([A-Z][A-Z0-9_]*)(?::[^}]*)?\}/g)].map((m) => m[1] ?? ''))];
     const kc = compose.services.keycloak ?? {};
-    const exported = [...[kc.entrypoint ?? []].flat().join('\n').matchAll(/\b([A-Z][A-Z0-9_]*)="\$\$\(</g)].map((m) => m[1]);
+    const exported = [
+      ...[kc.entrypoint ?? []]
+        .flat()
+        .join('\n')
+        .matchAll(/\b([A-Z][A-Z0-9_]*)="\$\$\(</g),
+    ].map((m) => m[1]);
     expect(placeholders.length).toBeGreaterThan(0);
     expect(placeholders.filter((p) => !(p in env('keycloak')) && !exported.includes(p))).toEqual([]);
   });

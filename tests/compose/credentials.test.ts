@@ -21,7 +21,11 @@ let first: ReturnType<typeof runScript> | undefined;
 
 /** Volume name → the consumer folder certs writes it as (`<volume>:/out/<folder>`). */
 const outDirOfVolume = Object.fromEntries(
-  (compose.services.certs?.volumes ?? []).map(String).map((v) => /^([\w-]+):\/out\/([\w-]+)$/.exec(v)).filter((m) => !!m).map((m) => [m[1], m[2]]),
+  (compose.services.certs?.volumes ?? [])
+    .map(String)
+    .map((v) => /^([\w-]+):\/out\/([\w-]+)$/.exec(v))
+    .filter((m) => !!m)
+    .map((m) => [m[1], m[2]]),
 );
 /** The consumer folder mounted at /run/credentials in a service, if any. */
 function credentialsDirOf(name: string): string | undefined {
@@ -53,7 +57,9 @@ describe('certs one-shot (scripts/compose/credentials.sh)', () => {
     if (!isRoot) return ctx.skip(skip);
     const owners: Record<string, number> = { mongo: 999, 'mongo-init': 1000, 'mcp-ro': 1000, 'mcp-rw': 1000, proxy: 101, keycloak: 1000 };
     for (const [consumer, uid] of Object.entries(owners)) {
-      for (const f of execFileSync('ls', [join(out, consumer)], { encoding: 'utf8' }).trim().split('\n')) {
+      for (const f of execFileSync('ls', [join(out, consumer)], { encoding: 'utf8' })
+        .trim()
+        .split('\n')) {
         const st = statSync(join(out, consumer, f));
         expect(`${consumer}/${f} ${st.uid} ${(st.mode & 0o777).toString(8)}`).toBe(`${consumer}/${f} ${uid} 400`);
       }
@@ -67,14 +73,16 @@ describe('certs one-shot (scripts/compose/credentials.sh)', () => {
       const st = statSync(join(out, consumer));
       expect(`${consumer} ${st.uid}:${st.gid} ${(st.mode & 0o777).toString(8)}`).toBe(`${consumer} ${uid}:${uid} 500`);
     }
-    expect((statSync(join(dir, 'pki')).mode & 0o777).toString(8), 'the CA key\'s volume').toBe('700');
+    expect((statSync(join(dir, 'pki')).mode & 0o777).toString(8), "the CA key's volume").toBe('700');
   });
 
   it('hands out least privilege: keys and passwords only to the tier that uses them', (ctx) => {
     if (!isRoot) return ctx.skip(skip);
     expect(existsSync(join(out, 'proxy/edge.key'))).toBe(true);
     expect(existsSync(join(out, 'mcp-ro/db_writer_password'))).toBe(false);
-    expect(readFileSync(join(out, 'mcp-ro/uri'), 'utf8')).toMatch(/^mongodb:\/\/mcp_reader:[^@]+@mongo1:27017,mongo2:27017,mongo3:27017\/\?replicaSet=rs0&tls=true&/);
+    expect(readFileSync(join(out, 'mcp-ro/uri'), 'utf8')).toMatch(
+      /^mongodb:\/\/mcp_reader:[^@]+@mongo1:27017,mongo2:27017,mongo3:27017\/\?replicaSet=rs0&tls=true&/,
+    );
     expect(readFileSync(join(out, 'mcp-rw/uri'), 'utf8')).toMatch(/^mongodb:\/\/mcp_writer:/);
     for (const consumer of ['mongo', 'mcp-ro', 'mcp-rw', 'proxy', 'mongo-init', 'keycloak']) {
       expect(existsSync(join(out, consumer, 'ca.key')), `${consumer} must not get the CA key`).toBe(false);
@@ -82,7 +90,7 @@ describe('certs one-shot (scripts/compose/credentials.sh)', () => {
     expect(readFileSync(join(out, 'mongo/keyfile'), 'utf8')).toBe(readFileSync(join(secrets, 'mongo_keyfile'), 'utf8'));
   });
 
-  it('provides every /run/credentials path that compose.yaml gives a service, in that service\'s own volume', (ctx) => {
+  it("provides every /run/credentials path that compose.yaml gives a service, in that service's own volume", (ctx) => {
     if (!isRoot) return ctx.skip(skip);
     const missing: string[] = [];
     for (const [name, s] of Object.entries(compose.services)) {

@@ -30,11 +30,11 @@ describe.each(NODE_DOCKERFILES)('%s', (file) => {
     expect(last.filter((l) => /^USER\b/.test(l)).at(-1)).toBe('USER node');
   });
 
-  it('copies only node_modules (from the build stage) and sources into the final stage; no npm, no build tools run there', () => {
+  it('copies only node_modules (from the build stage), sources and the Cedar policies into the final stage; no npm, no build tools run there', () => {
     const last = df.lines.slice(df.lines.findLastIndex((l) => /^FROM\b/.test(l)));
     expect(last.filter((l) => /^RUN\b/.test(l))).toEqual([]);
     expect(last.some((l) => /^COPY --from=\S+ \/app\/node_modules /.test(l))).toBe(true);
-    expect(last.filter((l) => /^COPY\b/.test(l) && !/--from=/.test(l)).every((l) => /(package\.json|\/src |\*\.ts )/.test(l))).toBe(true);
+    expect(last.filter((l) => /^COPY\b/.test(l) && !/--from=/.test(l)).every((l) => /(package\.json|\/src |\*\.ts |\*\.cedar )/.test(l))).toBe(true);
   });
 
   it('declares a HEALTHCHECK on /healthz and starts src/main.ts with Node 24 type stripping', () => {
@@ -61,7 +61,9 @@ describe('keycloak/Dockerfile', () => {
 
 describe('.dockerignore', () => {
   it('keeps generated secrets, keys and host node_modules out of every build context', () => {
-    const lines = rawText('.dockerignore').split('\n').map((l) => l.trim());
+    const lines = rawText('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim());
     for (const must of ['.stack', '**/node_modules', '.git', 'secrets']) expect(lines, must).toContain(must);
   });
 });

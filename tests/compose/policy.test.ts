@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SECRET_NAMES } from '../../contract/contract.ts';
 import { envOf, loadCompose, loadVersions, parseDockerfile, rawText, ROOT, type Service } from './compose-file.ts';
 
 const compose = loadCompose();
@@ -20,8 +21,7 @@ const STARTED_ALLOWED: Record<string, string[]> = {
   // a member is healthy (primary/secondary) only after mongo-init has initiated the replica set
   'mongo-init': ['mongo1', 'mongo2', 'mongo3'],
 };
-const SECRET_FILES = ['proxy_secret', 'db_admin_password', 'db_reader_password', 'db_writer_password', 'kc_admin_password',
-  'service_agent_secret', 'exchanger_secret', 'analyst_password', 'operator_password', 'mongo_keyfile'];
+const SECRET_FILES: readonly string[] = SECRET_NAMES;
 
 function check(rule: (name: string, s: Service) => string | string[] | undefined): string[] {
   return services.flatMap(([name, s]) => {
@@ -40,7 +40,7 @@ function hasHealthcheck(s: Service): boolean {
   return !!df && existsSync(df) && parseDockerfile(df.slice(ROOT.length + 1)).lines.some((l) => /^HEALTHCHECK\s+(?!NONE)/.test(l));
 }
 const networksOf = (s: Service) => (Array.isArray(s.networks) ? s.networks : Object.keys(s.networks ?? {}));
-const dependsOf = (s: Service) => (Array.isArray(s.depends_on) ? Object.fromEntries(s.depends_on.map((d) => [d, {}])) : s.depends_on ?? {});
+const dependsOf = (s: Service) => (Array.isArray(s.depends_on) ? Object.fromEntries(s.depends_on.map((d) => [d, {}])) : (s.depends_on ?? {}));
 const argv = (s: Service) => [s.command, s.entrypoint].flat().filter((x): x is string => typeof x === 'string');
 
 describe('compose.yaml: structure', () => {
@@ -51,17 +51,22 @@ describe('compose.yaml: structure', () => {
 
   it('defines the services of the architecture, mapped one-to-one onto the tiers', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
-      ['certs', 'keycloak', 'mcp-ro', 'mcp-rw', 'mongo-init', 'mongo1', 'mongo2', 'mongo3', 'proxy', 'verifier'].sort());
+      ['certs', 'keycloak', 'mcp-ro', 'mcp-rw', 'mongo-init', 'mongo1', 'mongo2', 'mongo3', 'proxy', 'verifier'].sort(),
+    );
   });
 });
 
 describe('compose.yaml: exposure', () => {
   it('publishes exactly one port, the edge 8443 on proxy, bound to ${EDGE_BIND:-127.0.0.1}', () => {
-    expect(check((name, s) => {
-      const ports = s.ports ?? [];
-      if (name !== 'proxy') return ports.length ? 'publishes a port (only proxy may)' : undefined;
-      return JSON.stringify(ports) === JSON.stringify(['${EDGE_BIND:-127.0.0.1}:8443:8443']) ? undefined : `ports must be exactly "\${EDGE_BIND:-127.0.0.1}:8443:8443", got ${JSON.stringify(ports)}`;
-    })).toEqual([]);
+    expect(
+      check((name, s) => {
+        const ports = s.ports ?? [];
+        if (name !== 'proxy') return ports.length ? 'publishes a port (only proxy may)' : undefined;
+        return JSON.stringify(ports) === JSON.stringify(['${EDGE_BIND:-127.0.0.1}:8443:8443'])
+          ? undefined
+          : `ports must be exactly "\${EDGE_BIND:-127.0.0.1}:8443:8443", got ${JSON.stringify(ports)}`;
+      }),
+    ).toEqual([]);
     expect(check((_, s) => (s.expose ? 'uses expose (unneeded on user-defined networks)' : undefined))).toEqual([]);
   });
 
@@ -73,80 +78,102 @@ describe('compose.yaml: exposure', () => {
 
   it('places each tier on the networks it needs and no other', () => {
     const want: Record<string, string[]> = { proxy: ['auth', 'data', 'public'], keycloak: ['auth'], mongo1: ['data'], mongo2: ['data'], mongo3: ['data'] };
-    expect(check((name, s) => {
-      if (s.network_mode) return undefined;
-      const got = networksOf(s).sort().join(',');
-      return got === (want[name] ?? []).join(',') ? undefined : `networks ${got || '(default)'} ≠ ${(want[name] ?? []).join(',')}`;
-    })).toEqual([]);
+    expect(
+      check((name, s) => {
+        if (s.network_mode) return undefined;
+        const got = networksOf(s).sort().join(',');
+        return got === (want[name] ?? []).join(',') ? undefined : `networks ${got || '(default)'} ≠ ${(want[name] ?? []).join(',')}`;
+      }),
+    ).toEqual([]);
   });
 
   it('runs the verifier and both MCP servers in the edge netns (service:proxy), bound to 127.0.0.1', () => {
-    expect(check((name, s) => {
-      if (!['verifier', 'mcp-ro', 'mcp-rw'].includes(name)) return undefined;
-      const env = envOf(s);
-      const host = env.MDB_MCP_HTTP_HOST ?? env.VERIFIER_HOST;
-      return [
-        s.network_mode === 'service:proxy' ? undefined : `network_mode must be service:proxy, got ${s.network_mode}`,
-        host === '127.0.0.1' ? undefined : `must bind 127.0.0.1, got ${host}`,
-      ].filter((m): m is string => !!m);
-    })).toEqual([]);
+    expect(
+      check((name, s) => {
+        if (!['verifier', 'mcp-ro', 'mcp-rw'].includes(name)) return undefined;
+        const env = envOf(s);
+        const host = env.MDB_MCP_HTTP_HOST ?? env.VERIFIER_HOST;
+        return [
+          s.network_mode === 'service:proxy' ? undefined : `network_mode must be service:proxy, got ${s.network_mode}`,
+          host === '127.0.0.1' ? undefined : `must bind 127.0.0.1, got ${host}`,
+        ].filter((m): m is string => !!m);
+      }),
+    ).toEqual([]);
   });
 });
 
 describe('compose.yaml: hardening', () => {
   it('drops every capability and forbids privilege escalation in every service', () => {
-    expect(check((_, s) => [
-      JSON.stringify(s.cap_drop) === '["ALL"]' ? undefined : 'cap_drop must be [ALL]',
-      (s.security_opt as string[] | undefined)?.includes('no-new-privileges:true') ? undefined : 'security_opt must include no-new-privileges:true',
-    ].filter((m): m is string => !!m))).toEqual([]);
+    expect(
+      check((_, s) =>
+        [
+          JSON.stringify(s.cap_drop) === '["ALL"]' ? undefined : 'cap_drop must be [ALL]',
+          (s.security_opt as string[] | undefined)?.includes('no-new-privileges:true') ? undefined : 'security_opt must include no-new-privileges:true',
+        ].filter((m): m is string => !!m),
+      ),
+    ).toEqual([]);
   });
 
   it('adds back capabilities only where listed (certs: CHOWN, DAC_READ_SEARCH)', () => {
-    expect(check((name, s) => {
-      const add = ((s.cap_add as string[] | undefined) ?? []).slice().sort();
-      const allowed = CAP_ADD_ALLOWED[name] ?? [];
-      const extra = add.filter((c) => !allowed.includes(c));
-      return extra.length ? `cap_add ${extra.join(',')} is not in the allowed list` : undefined;
-    })).toEqual([]);
+    expect(
+      check((name, s) => {
+        const add = ((s.cap_add as string[] | undefined) ?? []).slice().sort();
+        const allowed = CAP_ADD_ALLOWED[name] ?? [];
+        const extra = add.filter((c) => !allowed.includes(c));
+        return extra.length ? `cap_add ${extra.join(',')} is not in the allowed list` : undefined;
+      }),
+    ).toEqual([]);
   });
 
   it('runs every service as a non-root numeric user (exemption: certs)', () => {
-    expect(check((name, s) => {
-      const user = String(s.user ?? '');
-      if (ROOT_ALLOWED[name]) return undefined;
-      if (!/^\d+(:\d+)?$/.test(user)) return `user must be numeric uid[:gid], got "${user}"`;
-      return user.split(':')[0] === '0' ? 'runs as root' : undefined;
-    })).toEqual([]);
+    expect(
+      check((name, s) => {
+        const user = String(s.user ?? '');
+        if (ROOT_ALLOWED[name]) return undefined;
+        if (!/^\d+(:\d+)?$/.test(user)) return `user must be numeric uid[:gid], got "${user}"`;
+        return user.split(':')[0] === '0' ? 'runs as root' : undefined;
+      }),
+    ).toEqual([]);
   });
 
   it('mounts every root filesystem read-only, with tmpfs for scratch', () => {
-    expect(check((_, s) => [
-      s.read_only === true ? undefined : 'read_only must be true',
-      s.tmpfs ? undefined : 'needs a tmpfs for scratch (/tmp)',
-    ].filter((m): m is string => !!m))).toEqual([]);
+    expect(
+      check((_, s) =>
+        [s.read_only === true ? undefined : 'read_only must be true', s.tmpfs ? undefined : 'needs a tmpfs for scratch (/tmp)'].filter((m): m is string => !!m),
+      ),
+    ).toEqual([]);
   });
 
   it('limits memory and process count of every service', () => {
-    expect(check((_, s) => [
-      s.mem_limit ? undefined : 'mem_limit missing',
-      typeof s.pids_limit === 'number' && s.pids_limit > 0 ? undefined : 'pids_limit missing',
-    ].filter((m): m is string => !!m))).toEqual([]);
+    expect(
+      check((_, s) =>
+        [s.mem_limit ? undefined : 'mem_limit missing', typeof s.pids_limit === 'number' && s.pids_limit > 0 ? undefined : 'pids_limit missing'].filter(
+          (m): m is string => !!m,
+        ),
+      ),
+    ).toEqual([]);
   });
 
   it('restarts long-running services unless stopped, and never restarts a one-shot', () => {
-    expect(check((name, s) => {
-      const want = ONE_SHOTS.has(name) ? 'no' : 'unless-stopped';
-      return s.restart === want ? undefined : `restart must be "${want}", got ${JSON.stringify(s.restart)}`;
-    })).toEqual([]);
+    expect(
+      check((name, s) => {
+        const want = ONE_SHOTS.has(name) ? 'no' : 'unless-stopped';
+        return s.restart === want ? undefined : `restart must be "${want}", got ${JSON.stringify(s.restart)}`;
+      }),
+    ).toEqual([]);
   });
 });
 
-describe('compose.yaml: Keycloak\'s state is its own', () => {
-  it('mounts Keycloak\'s data and /tmp as tmpfs owned by uid 1000 with mode 0700, and starts it with umask 077', () => {
+describe("compose.yaml: Keycloak's state is its own", () => {
+  it("mounts Keycloak's data and /tmp as tmpfs owned by uid 1000 with mode 0700, and starts it with umask 077", () => {
     const kc = compose.services.keycloak ?? {};
     const tmpfs = (kc.tmpfs as string[]).map(String);
     for (const path of ['/opt/keycloak/data', '/tmp']) {
-      const opts = tmpfs.find((t) => t.startsWith(`${path}:`))?.split(':')[1]?.split(',') ?? [];
+      const opts =
+        tmpfs
+          .find((t) => t.startsWith(`${path}:`))
+          ?.split(':')[1]
+          ?.split(',') ?? [];
       expect(opts, path).toEqual(expect.arrayContaining(['uid=1000', 'gid=1000', 'mode=0700']));
     }
     expect([kc.entrypoint].flat().join('\n')).toMatch(/^\s*umask 077\b/m);
@@ -155,12 +182,18 @@ describe('compose.yaml: Keycloak\'s state is its own', () => {
 
 describe('compose.yaml: start order and health', () => {
   it('gates every dependency on health, or on successful completion of a one-shot (exemption: mongo-init → members)', () => {
-    expect(check((name, s) => Object.entries(dependsOf(s)).map(([dep, d]) => {
-      const cond = (d as { condition?: string }).condition;
-      const want = ONE_SHOTS.has(dep) ? 'service_completed_successfully' : 'service_healthy';
-      if (cond === 'service_started' && STARTED_ALLOWED[name]?.includes(dep)) return undefined;
-      return cond === want ? undefined : `depends_on ${dep} must use condition ${want}, got ${cond ?? '(none)'}`;
-    }).filter((m): m is string => !!m))).toEqual([]);
+    expect(
+      check((name, s) =>
+        Object.entries(dependsOf(s))
+          .map(([dep, d]) => {
+            const cond = (d as { condition?: string }).condition;
+            const want = ONE_SHOTS.has(dep) ? 'service_completed_successfully' : 'service_healthy';
+            if (cond === 'service_started' && STARTED_ALLOWED[name]?.includes(dep)) return undefined;
+            return cond === want ? undefined : `depends_on ${dep} must use condition ${want}, got ${cond ?? '(none)'}`;
+          })
+          .filter((m): m is string => !!m),
+      ),
+    ).toEqual([]);
   });
 
   it('gives every long-running service a healthcheck (in compose.yaml or its Dockerfile)', () => {
@@ -168,28 +201,42 @@ describe('compose.yaml: start order and health', () => {
   });
 
   it('checks mongod readiness with hello() over TLS (writable primary or secondary), not ping', () => {
-    expect(check((name, s) => {
-      if (!name.startsWith('mongo') || ONE_SHOTS.has(name)) return undefined;
-      const t = JSON.stringify(s.healthcheck?.test ?? '');
-      return /isWritablePrimary/.test(t) && /secondary/.test(t) && /--tls\b/.test(t) && !/ping/.test(t) ? undefined : 'healthcheck must be hello().isWritablePrimary || secondary over TLS';
-    })).toEqual([]);
+    expect(
+      check((name, s) => {
+        if (!name.startsWith('mongo') || ONE_SHOTS.has(name)) return undefined;
+        const t = JSON.stringify(s.healthcheck?.test ?? '');
+        return /isWritablePrimary/.test(t) && /secondary/.test(t) && /--tls\b/.test(t) && !/ping/.test(t)
+          ? undefined
+          : 'healthcheck must be hello().isWritablePrimary || secondary over TLS';
+      }),
+    ).toEqual([]);
   });
 });
 
 describe('compose.yaml: the database', () => {
-  const FLAGS = [['--replSet', 'rs0'], ['--tlsMode', 'requireTLS'], ['--tlsCertificateKeyFile'], ['--tlsCAFile'],
-    ['--tlsDisabledProtocols', 'TLS1_0,TLS1_1'], ['--keyFile'], ['--setParameter', 'authenticationMechanisms=SCRAM-SHA-256'],
-    ['--noscripting'], ['--bind_ip_all']];
+  const FLAGS = [
+    ['--replSet', 'rs0'],
+    ['--tlsMode', 'requireTLS'],
+    ['--tlsCertificateKeyFile'],
+    ['--tlsCAFile'],
+    ['--tlsDisabledProtocols', 'TLS1_0,TLS1_1'],
+    ['--keyFile'],
+    ['--setParameter', 'authenticationMechanisms=SCRAM-SHA-256'],
+    ['--noscripting'],
+    ['--bind_ip_all'],
+  ];
 
   it('starts every member with TLS required, keyFile auth, SCRAM-SHA-256 only and no server-side JavaScript', () => {
-    expect(check((name, s) => {
-      if (!/^mongo\d$/.test(name)) return undefined;
-      const cmd = (s.command as string[] | undefined) ?? [];
-      return FLAGS.filter(([flag, value]) => {
-        const i = cmd.indexOf(flag as string);
-        return i < 0 || (value !== undefined && cmd[i + 1] !== value);
-      }).map(([flag, value]) => `mongod flag ${flag}${value ? ' ' + value : ''} missing`);
-    })).toEqual([]);
+    expect(
+      check((name, s) => {
+        if (!/^mongo\d$/.test(name)) return undefined;
+        const cmd = (s.command as string[] | undefined) ?? [];
+        return FLAGS.filter(([flag, value]) => {
+          const i = cmd.indexOf(flag as string);
+          return i < 0 || (value !== undefined && cmd[i + 1] !== value);
+        }).map(([flag, value]) => `mongod flag ${flag}${value ? ' ' + value : ''} missing`);
+      }),
+    ).toEqual([]);
   });
 });
 
@@ -208,37 +255,45 @@ describe('compose.yaml: secrets', () => {
   it('never puts a credential in an environment value, a command or an entrypoint; only file paths', () => {
     const credentialName = /(PASSWORD|SECRET|TOKEN|CONNECTION_STRING|_URI_WITH_CREDENTIALS|KEY)$/;
     const credentialValue = /:\/\/[^/\s:@]+:[^@\s]+@|[A-Za-z0-9_-]{32,}/;
-    expect(check((_, s) => [
-      ...Object.entries(envOf(s)).flatMap(([k, v]) => [
-        // a credential-named variable may only hold a path to a file (TLS_KEY=/run/credentials/edge.key)
-        credentialName.test(k) && !v.startsWith('/') ? `env ${k} holds a credential by name; use ${k}_FILE` : undefined,
-        credentialValue.test(v) ? `env ${k} looks like a credential or a URI with credentials` : undefined,
-      ]),
-      ...argv(s).map((a) => (credentialValue.test(a.replace(/\$\$\([^)]*\)/g, '')) ? `command/entrypoint carries something credential-like` : undefined)),
-    ].filter((m): m is string => !!m))).toEqual([]);
+    expect(
+      check((_, s) =>
+        [
+          ...Object.entries(envOf(s)).flatMap(([k, v]) => [
+            // a credential-named variable may only hold a path to a file (TLS_KEY=/run/credentials/edge.key)
+            credentialName.test(k) && !v.startsWith('/') ? `env ${k} holds a credential by name; use ${k}_FILE` : undefined,
+            credentialValue.test(v) ? `env ${k} looks like a credential or a URI with credentials` : undefined,
+          ]),
+          ...argv(s).map((a) => (credentialValue.test(a.replace(/\$\$\([^)]*\)/g, '')) ? `command/entrypoint carries something credential-like` : undefined)),
+        ].filter((m): m is string => !!m),
+      ),
+    ).toEqual([]);
   });
 
-  it('reads the MCP servers\' connection strings and proxy secret from files; mcp-ro is read-only', () => {
-    expect(check((name, s) => {
-      if (!name.startsWith('mcp-')) return undefined;
-      const env = envOf(s);
-      return [
-        env.MDB_MCP_CONNECTION_STRING_FILE ? undefined : 'MDB_MCP_CONNECTION_STRING_FILE missing',
-        env.MDB_MCP_PROXY_SECRET_FILE ? undefined : 'MDB_MCP_PROXY_SECRET_FILE missing',
-        env.MDB_MCP_READ_ONLY === (name === 'mcp-ro' ? 'true' : 'false') ? undefined : `MDB_MCP_READ_ONLY must be ${name === 'mcp-ro'}`,
-      ].filter((m): m is string => !!m);
-    })).toEqual([]);
+  it("reads the MCP servers' connection strings and proxy secret from files; mcp-ro is read-only", () => {
+    expect(
+      check((name, s) => {
+        if (!name.startsWith('mcp-')) return undefined;
+        const env = envOf(s);
+        return [
+          env.MDB_MCP_CONNECTION_STRING_FILE ? undefined : 'MDB_MCP_CONNECTION_STRING_FILE missing',
+          env.MDB_MCP_PROXY_SECRET_FILE ? undefined : 'MDB_MCP_PROXY_SECRET_FILE missing',
+          env.MDB_MCP_READ_ONLY === (name === 'mcp-ro' ? 'true' : 'false') ? undefined : `MDB_MCP_READ_ONLY must be ${name === 'mcp-ro'}`,
+        ].filter((m): m is string => !!m);
+      }),
+    ).toEqual([]);
   });
 });
 
 describe('compose.yaml: images', () => {
   it('pins every image by an explicit tag, never latest', () => {
-    expect(check((_, s) => {
-      const image = s.image ?? '';
-      if (!image) return 'no image name';
-      const tag = /:([^/:@]+)(@sha256:[a-f0-9]{64})?$/.exec(image)?.[1];
-      return !tag || tag === 'latest' ? `image ${image} is not pinned` : undefined;
-    })).toEqual([]);
+    expect(
+      check((_, s) => {
+        const image = s.image ?? '';
+        if (!image) return 'no image name';
+        const tag = /:([^/:@]+)(@sha256:[a-f0-9]{64})?$/.exec(image)?.[1];
+        return !tag || tag === 'latest' ? `image ${image} is not pinned` : undefined;
+      }),
+    ).toEqual([]);
   });
 
   it('uses exactly the image tags of versions.env for pulled images', () => {

@@ -15,7 +15,11 @@ const schema = JSON.parse(readFileSync(resolve(ROOT, 'node_modules/dclint/schema
 function withoutResets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutResets);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== RESET).map(([k, v]) => [k, withoutResets(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== RESET)
+        .map(([k, v]) => [k, withoutResets(v)]),
+    );
   }
   return value;
 }

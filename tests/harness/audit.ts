@@ -19,7 +19,10 @@ export async function readAudit(file: string): Promise<AuditLine[]> {
   } catch {
     return [];
   }
-  return text.split('\n').filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l) as AuditLine);
+  return text
+    .split('\n')
+    .filter((l) => l.trim().startsWith('{'))
+    .map((l) => JSON.parse(l) as AuditLine);
 }
 
 export interface AuditWaitOptions {
@@ -39,7 +42,11 @@ export async function auditWhere(file: string, match: (l: AuditLine) => boolean,
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const text = await readFile(file, 'utf8').catch(() => '');
-    const found = text.split('\n').filter((raw) => raw.trim().startsWith('{')).map((raw) => ({ raw, line: JSON.parse(raw) as AuditLine })).filter((e) => match(e.line));
+    const found = text
+      .split('\n')
+      .filter((raw) => raw.trim().startsWith('{'))
+      .map((raw) => ({ raw, line: JSON.parse(raw) as AuditLine }))
+      .filter((e) => match(e.line));
     if (found.length >= min || Date.now() >= deadline) return found;
     await new Promise((r) => setTimeout(r, 50));
   }

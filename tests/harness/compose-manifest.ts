@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
-import { readSecret, realmIdentities, type StackManifest } from '../../scripts/stack/manifest.ts';
+import { DATABASE_NAME, PORTS, REALM } from '../../contract/contract.ts';
+import { directUrl, metricsEndpoints, readSecret, realmIdentities, resourcesOf, type StackManifest } from '../../scripts/stack/manifest.ts';
 
 /** Hosts through which `https://localhost:<port>` reaches a port published on EDGE_BIND. */
 const LOCAL_BINDS = new Set(['127.0.0.1', '0.0.0.0', '::', '[::]', '::1', '[::1]', 'localhost']);
@@ -24,10 +25,10 @@ interface ComposeFile {
 export function composeEdgeUrl(composeText: string, env: Record<string, string | undefined>): string {
   const proxy = (parse(composeText) as ComposeFile).services?.proxy;
   const base = proxy?.environment?.PUBLIC_BASE_URL;
-  const port = proxy?.ports?.find((p) => /:8443$/.test(p));
-  if (!base || !port) throw new Error('compose.yaml: services.proxy needs PUBLIC_BASE_URL and a published 8443');
+  const port = proxy?.ports?.find((p) => p.endsWith(`:${PORTS.edgeHttps}`));
+  if (!base || !port) throw new Error(`compose.yaml: services.proxy needs PUBLIC_BASE_URL and a published ${PORTS.edgeHttps}`);
   // "${EDGE_BIND:-127.0.0.1}:8443:8443" → bind expression, host port (compose interpolation, default after :-).
-  const m = /^(?:\$\{EDGE_BIND:-([^}]*)\}|([^:]+)):(\d+):8443$/.exec(port);
+  const m = new RegExp(`^(?:\\$\\{EDGE_BIND:-([^}]*)\\}|([^:]+)):(\\d+):${PORTS.edgeHttps}$`).exec(port);
   if (!m) throw new Error(`compose.yaml: cannot read the proxy's published port "${port}"`);
   const bind = m[2] ?? (env.EDGE_BIND || m[1] || '0.0.0.0');
   const url = new URL(base);
@@ -75,10 +76,12 @@ export function buildComposeManifest(i: ComposeManifestInputs): StackManifest {
   const { edgeUrl } = i;
   const database = i.database ?? 'mongod';
   // The same shape as scripts/compose/credentials.sh writes for mcp-ro/mcp-rw, with the admin user.
-  const hosts = database === 'mongod' ? 'mongo1:27017,mongo2:27017,mongo3:27017/?replicaSet=rs0' : 'mongo1:27017/?directConnection=true';
-  const dbUri = `mongodb://admin:${encodeURIComponent(readSecret(i.secretsDir, 'db_admin_password'))}@${hosts}`
-    + '&tls=true&tlsCAFile=/run/credentials/ca.crt&tlsCertificateKeyFile=/run/credentials/client.pem'
-    + '&authSource=admin&authMechanism=SCRAM-SHA-256';
+  const db = PORTS.database;
+  const hosts = database === 'mongod' ? `mongo1:${db},mongo2:${db},mongo3:${db}/?replicaSet=rs0` : `mongo1:${db}/?directConnection=true`;
+  const dbUri =
+    `mongodb://admin:${encodeURIComponent(readSecret(i.secretsDir, 'db_admin_password'))}@${hosts}` +
+    '&tls=true&tlsCAFile=/run/credentials/ca.crt&tlsCertificateKeyFile=/run/credentials/client.pem' +
+    '&authSource=admin&authMechanism=SCRAM-SHA-256';
   const members: Record<string, string> = database === 'mongod' ? { database2: log('mongo2'), database3: log('mongo3') } : {};
   return {
     runtime: 'compose',
@@ -87,21 +90,27 @@ export function buildComposeManifest(i: ComposeManifestInputs): StackManifest {
     isolation: 'netns',
     caFile: i.caFile,
     edgeUrl,
-    issuer: `${edgeUrl}/realms/mcp`,
-    resources: { readOnly: `${edgeUrl}/mcp`, readWrite: `${edgeUrl}/mcp/admin` },
-    direct: { readOnly: 'http://127.0.0.1:3001/mcp', readWrite: 'http://127.0.0.1:3002/mcp', netns: null },
-    verifier: { url: 'http://127.0.0.1:9191', netns: null },
+    issuer: `${edgeUrl}/realms/${REALM}`,
+    resources: resourcesOf(edgeUrl),
+    direct: { readOnly: directUrl(PORTS.mcpReadOnly), readWrite: directUrl(PORTS.mcpReadWrite), netns: null },
+    verifier: { url: `http://127.0.0.1:${PORTS.verifier}`, netns: null },
+    metrics: metricsEndpoints(null),
     clientNetns: null,
     clientEdgeUrl: edgeUrl,
     internal: [],
-    database: { uri: dbUri, kind: database, name: 'shop' },
+    database: { uri: dbUri, kind: database, name: DATABASE_NAME },
     ...realmIdentities(i.secretsDir),
     // MDB_MCP_AUDIT_LOG and VERIFIER_AUDIT_LOG are `stderr` in compose.yaml: the audit is the JSON lines of
     // the followed container log (readAudit keeps only lines starting with `{`; diagnostics are plain text).
     auditLog: { readOnly: log('mcp-ro'), readWrite: log('mcp-rw'), verifier: log('verifier') },
     logs: {
-      nginx: log('proxy'), keycloak: log('keycloak'), database: log('mongo1'), ...members,
-      verifier: log('verifier'), mcpRo: log('mcp-ro'), mcpRw: log('mcp-rw'),
+      nginx: log('proxy'),
+      keycloak: log('keycloak'),
+      database: log('mongo1'),
+      ...members,
+      verifier: log('verifier'),
+      mcpRo: log('mcp-ro'),
+      mcpRw: log('mcp-rw'),
     },
     proxySecretFile: resolve(i.secretsDir, 'proxy_secret'),
     secretsDir: i.secretsDir,

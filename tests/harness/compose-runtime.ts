@@ -5,11 +5,10 @@
  */
 import { execFile } from 'node:child_process';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { homedir } from 'node:os';
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
+import { extract, type ExtractOptions } from 'tar-fs';
 import { MANIFEST_PATH, ROOT, removeFile, writeManifest, type StackManifest } from '../../scripts/stack/manifest.ts';
 import { loadCompose } from '../compose/compose-file.ts';
 import { buildComposeManifest, composeEdgeUrl, readDotEnv, type ComposeDatabase } from './compose-manifest.ts';
@@ -27,7 +26,10 @@ type Env = Record<string, string | undefined>;
  * compose.yaml alone (upstream images). scripts/compose/test.sh sets compose.yaml,compose.offline.yaml.
  */
 export function composeFiles(env: Env = process.env): string[] {
-  const files = (env.STACK_COMPOSE_FILES ?? '').split(',').map((f) => f.trim()).filter(Boolean);
+  const files = (env.STACK_COMPOSE_FILES ?? '')
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
   return files.length ? files : ['compose.yaml'];
 }
 
@@ -45,7 +47,10 @@ export function composePlan(files: string[]): ComposePlan {
   const docs = files.map((f) => loadCompose(f).services);
   const names = [...new Set(docs.flatMap((d) => Object.keys(d)))];
   const last = <T>(name: string, key: string): T | undefined =>
-    docs.map((d) => (d[name] as Record<string, unknown> | undefined)?.[key] as T | undefined).filter((v) => v !== undefined).at(-1);
+    docs
+      .map((d) => (d[name] as Record<string, unknown> | undefined)?.[key] as T | undefined)
+      .filter((v) => v !== undefined)
+      .at(-1);
   return {
     services: names.filter((n) => !ONE_SHOTS.has(n) && !(last<string[]>(n, 'profiles') ?? []).length),
     database: /ferretdb/i.test(last<string>('mongo1', 'image') ?? '') ? 'ferretdb' : 'mongod',
@@ -57,50 +62,51 @@ export function dockerEndpoint(env: Env = process.env): string {
   return env.DOCKER_HOST || 'unix:///var/run/docker.sock';
 }
 
-/** True when the engine answers `GET /_ping` with 200 within `timeoutMs` (a missing socket fails at once). */
-export function dockerAvailable(o: { env?: Env; timeoutMs?: number } = {}): Promise<boolean> {
-  const env = o.env ?? process.env;
-  const url = new URL(dockerEndpoint(env));
-  const tls = url.protocol === 'tcp:' && !!env.DOCKER_TLS_VERIFY;
-  if (url.protocol !== 'unix:' && url.protocol !== 'tcp:') return Promise.resolve(false); // ssh://, npipe://: not probed
-  const certs = env.DOCKER_CERT_PATH || resolve(homedir(), '.docker');
-  const target = url.protocol === 'unix:'
-    ? { socketPath: url.pathname }
-    : { host: url.hostname, port: Number(url.port || (tls ? 2376 : 2375)) };
-  let tlsFiles = {};
-  try {
-    if (tls) tlsFiles = { ca: readFileSync(resolve(certs, 'ca.pem')), cert: readFileSync(resolve(certs, 'cert.pem')), key: readFileSync(resolve(certs, 'key.pem')) };
-  } catch {
-    return Promise.resolve(false); // DOCKER_TLS_VERIFY without client certificates: the engine would refuse us
-  }
-  return new Promise((done) => {
-    const req = (tls ? httpsRequest : httpRequest)({ ...target, ...tlsFiles, path: '/_ping', method: 'GET', timeout: o.timeoutMs ?? 2000 }, (res) => {
-      res.resume();
-      done(res.statusCode === 200);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => done(false));
-    req.end();
+/**
+ * True when testcontainers' runtime client finds a Docker engine it can use (DOCKER_HOST, including the
+ * provisioned engine's private socket that scripts/compose/* export; ~/.testcontainers.properties; the
+ * default or rootless socket) within `timeoutMs`. The client is the one `startComposeStack` then uses.
+ */
+export async function dockerAvailable(o: { timeoutMs?: number } = {}): Promise<boolean> {
+  const { getContainerRuntimeClient } = await import('testcontainers');
+  let timer: NodeJS.Timeout | undefined;
+  const giveUp = new Promise<false>((done) => {
+    timer = setTimeout(() => done(false), o.timeoutMs ?? 15_000);
   });
-}
-
-/** The first regular file of a tar archive (what Docker's archive endpoint returns for one file path). */
-export function firstFileOfTar(tar: Buffer): Buffer {
-  for (let at = 0; at + 512 <= tar.length;) {
-    const header = tar.subarray(at, at + 512);
-    if (header.every((b) => b === 0)) break; // end-of-archive blocks
-    const size = parseInt(header.subarray(124, 136).toString('ascii').replace(/\0.*$/s, '').trim() || '0', 8);
-    const type = String.fromCharCode(header[156] ?? 0);
-    if (type === '0' || type === '\0') return tar.subarray(at + 512, at + 512 + size);
-    at += 512 + Math.ceil(size / 512) * 512; // skip PAX/long-name headers and directories
+  try {
+    return await Promise.race([
+      getContainerRuntimeClient().then(
+        () => true,
+        () => false,
+      ),
+      giveUp,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
-  throw new Error('the archive holds no regular file');
 }
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
-  return Buffer.concat(chunks);
+/**
+ * Writes the one regular file of a container archive (Docker's archive endpoint answers a tar) to `file`,
+ * 0600 like everything under .stack/ (tests/security/state-at-rest.test.ts), though a CA certificate is public.
+ */
+export async function extractOneFile(archive: NodeJS.ReadableStream, file: string): Promise<void> {
+  const into = dirname(file);
+  let found = false;
+  const options: ExtractOptions & { chown: boolean; umask: number } = {
+    // tar-fs renames (map) before it filters (ignore): every entry is named `file`, the first regular one kept.
+    map: (header) => ({ ...header, name: basename(file) }),
+    ignore: (_name, header) => {
+      if (header?.type !== 'file' || found) return true;
+      found = true;
+      return false;
+    },
+    umask: 0o077, // owner only, whatever mode the archive says
+    chown: false, // as root, tar-fs would give the file to the container's uid (nginx's)
+  };
+  await pipeline(archive, extract(into, options));
+  if (!found) throw new Error('the container archive holds no regular file');
+  chmodSync(file, 0o600); // a file left by an older run keeps its mode otherwise
 }
 
 export interface ComposeStack {
@@ -123,15 +129,14 @@ export async function startComposeStack(o: ComposeStackOptions = {}): Promise<Co
   const edgeUrl = composeEdgeUrl(readFileSync(resolve(ROOT, 'compose.yaml'), 'utf8'), { ...readDotEnv(resolve(ROOT, '.env')), ...process.env });
   const { DockerComposeEnvironment, Wait } = await import('testcontainers');
   // Health, not open ports: a mongod is ready when it is primary or secondary, Keycloak on /health/ready.
-  let compose = new DockerComposeEnvironment(ROOT, files).withBuild().withStartupTimeout(STARTUP_MS)
-    .withDefaultWaitStrategy(Wait.forHealthCheck());
+  let compose = new DockerComposeEnvironment(ROOT, files).withBuild().withStartupTimeout(STARTUP_MS).withDefaultWaitStrategy(Wait.forHealthCheck());
   if (o.projectName) compose = compose.withProjectName(o.projectName);
   for (const s of plan.services) compose = compose.withWaitStrategy(`${s}-1`, Wait.forHealthCheck());
   const env = await compose.up();
-  const followers: NodeJS.ReadableStream[] = [];
+  const followers: { destroy(): void }[] = [];
   let wroteShared = false;
   const stop = async () => {
-    for (const f of followers) (f as unknown as { destroy?: () => void }).destroy?.();
+    for (const f of followers) f.destroy();
     await env.down({ removeVolumes: true });
     removeFile(resolve(COMPOSE_DIR, 'manifest.json'));
     if (wroteShared) removeFile(MANIFEST_PATH);
@@ -140,11 +145,15 @@ export async function startComposeStack(o: ComposeStackOptions = {}): Promise<Co
     mkdirSync(resolve(COMPOSE_DIR, 'logs'), { recursive: true, mode: 0o700 });
     const caFile = resolve(COMPOSE_DIR, 'ca.crt');
     // The proxy's copy of the CA certificate (credentials.sh); the CA key stays in the `pki` volume.
-    // 0600 like everything under .stack/ (tests/security/state-at-rest.test.ts), though a CA certificate is public.
-    writeFileSync(caFile, firstFileOfTar(await readAll(await env.getContainer('proxy-1').copyArchiveFromContainer('/run/credentials/ca.crt'))), { mode: 0o600 });
-    chmodSync(caFile, 0o600); // a file left by an older run keeps its mode otherwise
+    await extractOneFile(await env.getContainer('proxy-1').copyArchiveFromContainer('/run/credentials/ca.crt'), caFile);
     for (const s of plan.services) followers.push(await follow(env.getContainer(`${s}-1`), resolve(COMPOSE_DIR, 'logs', `${s}.log`)));
-    const manifest = buildComposeManifest({ edgeUrl, secretsDir: resolve(ROOT, '.stack/secrets'), caFile, logsDir: resolve(COMPOSE_DIR, 'logs'), database: plan.database });
+    const manifest = buildComposeManifest({
+      edgeUrl,
+      secretsDir: resolve(ROOT, '.stack/secrets'),
+      caFile,
+      logsDir: resolve(COMPOSE_DIR, 'logs'),
+      database: plan.database,
+    });
     writeManifest(manifest, resolve(COMPOSE_DIR, 'manifest.json'));
     // The shared path is for `npm run bench` and tools; a running native stack keeps its own.
     if (!existsSync(MANIFEST_PATH)) {
@@ -160,19 +169,42 @@ export async function startComposeStack(o: ComposeStackOptions = {}): Promise<Co
 
 /**
  * Appends a container's log to `file`, whole lines only: readAudit parses every line starting with `{`, so
- * a reader must never see half a JSON line. The Docker stream is followed until stop() destroys it.
+ * a reader must never see half a JSON line. The Docker stream is followed until stop() destroys it. A stream ends
+ * when its container stops; one the engine restarts (restart: unless-stopped, tests/security/faults-compose.test.ts)
+ * is followed again from where the last stream ended, so the audit of the new process reaches the file too.
  */
-async function follow(container: { logs(): Promise<NodeJS.ReadableStream> }, file: string): Promise<NodeJS.ReadableStream> {
+async function follow(container: { logs(opts?: { since?: number }): Promise<NodeJS.ReadableStream> }, file: string): Promise<{ destroy(): void }> {
   writeFileSync(file, '', { mode: 0o600 });
-  const stream = await container.logs();
-  let pending = '';
-  stream.on('data', (chunk: string | Buffer) => {
-    pending += chunk.toString();
-    const cut = pending.lastIndexOf('\n') + 1;
-    if (cut === 0) return;
-    appendFileSync(file, pending.slice(0, cut));
-    pending = pending.slice(cut);
-  });
-  stream.on('error', () => undefined); // the container went away (stop): the file keeps what arrived
-  return stream;
+  let stopped = false;
+  let current: NodeJS.ReadableStream | undefined;
+  let since: number | undefined;
+  const attach = async () => {
+    const stream = await container.logs(since === undefined ? undefined : { since });
+    current = stream;
+    if (stopped) return (stream as unknown as { destroy?: () => void }).destroy?.();
+    let pending = '';
+    let received = false;
+    stream.on('data', (chunk: string | Buffer) => {
+      received = true;
+      pending += chunk.toString();
+      const cut = pending.lastIndexOf('\n') + 1;
+      if (cut === 0) return;
+      appendFileSync(file, pending.slice(0, cut));
+      pending = pending.slice(cut);
+    });
+    stream.on('error', () => undefined); // the container went away (stop): the file keeps what arrived
+    stream.on('end', () => {
+      if (stopped) return;
+      // Seconds with a fraction (the engine's `since` takes them): what came before this moment is in the file.
+      if (received || since === undefined) since = Date.now() / 1000;
+      setTimeout(() => void attach().catch(() => undefined), 500).unref();
+    });
+  };
+  await attach();
+  return {
+    destroy: () => {
+      stopped = true;
+      (current as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+    },
+  };
 }

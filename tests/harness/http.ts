@@ -67,23 +67,34 @@ export function rawRequest(
   });
 }
 
-/** What a TCP connect from the client namespace to host:port does: 'open' or 'refused/unreachable'. */
-export async function probeFromClient(m: StackManifest, host: string, port: number): Promise<'open' | 'closed'> {
-  if (!m.clientNetns) throw new Error('no client namespace in this stack (loopback isolation)');
+/**
+ * The one TCP probe of the suites: what a plain connect from inside `netns` (null: the host) to host:port does,
+ * 'open' or 'closed' (refused, unreachable, or a SYN dropped for 3 s). bash's /dev/tcp, so it runs in a namespace.
+ */
+export async function tcpProbe(netns: string | null, host: string, port: number): Promise<'open' | 'closed'> {
   try {
-    // bash's /dev/tcp opens a plain TCP connection; timeout bounds a silently dropped SYN.
-    await run('timeout', ['3', 'bash', '-c', `exec 3<>/dev/tcp/${host}/${port}`], { netns: m.clientNetns });
+    await run('timeout', ['3', 'bash', '-c', `exec 3<>/dev/tcp/${host}/${port}`], { netns });
     return 'open';
   } catch {
     return 'closed';
   }
 }
 
+/** What a TCP connect from the client namespace (the outside world) to host:port does. */
+export async function probeFromClient(m: StackManifest, host: string, port: number): Promise<'open' | 'closed'> {
+  if (!m.clientNetns) throw new Error('no client namespace in this stack (loopback isolation)');
+  return tcpProbe(m.clientNetns, host, port);
+}
+
 /** curl from the client namespace (the outside world); returns the HTTP status or 0 when nothing answered. */
 export async function curlFromClient(m: StackManifest, url: string, extra: string[] = []): Promise<number> {
   if (!m.clientNetns) throw new Error('no client namespace in this stack (loopback isolation)');
   try {
-    const out = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--connect-timeout', '3', '--max-time', '10', '--cacert', m.caFile, ...extra, url], { netns: m.clientNetns });
+    const out = await run(
+      'curl',
+      ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--connect-timeout', '3', '--max-time', '10', '--cacert', m.caFile, ...extra, url],
+      { netns: m.clientNetns },
+    );
     return Number(out.trim()) || 0;
   } catch {
     return 0;

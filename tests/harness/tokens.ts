@@ -70,7 +70,10 @@ export async function formLogin(m: StackManifest, authUrl: URL, username: string
   jar.store(page);
   const html = await page.text();
   const action = /<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"/.exec(html)?.[1];
-  if (!action) throw new Error(`no login form (HTTP ${page.status}${page.headers.get('location') ? ` → ${redactCode(page.headers.get('location')!)}` : ''}): ${html.slice(0, 300)}`);
+  if (!action)
+    throw new Error(
+      `no login form (HTTP ${page.status}${page.headers.get('location') ? ` → ${redactCode(page.headers.get('location')!)}` : ''}): ${html.slice(0, 300)}`,
+    );
   const res = await f(decodeEntities(action), {
     method: 'POST',
     redirect: 'manual',
@@ -136,7 +139,5 @@ export async function exchange(m: StackManifest, subjectToken: string, params: R
   });
 }
 
-/** The claims of a JWT, unverified — for asserting what Keycloak issued, never for trusting it. */
-export function claims(jwt: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
-}
+/** The claims of a JWT, unverified — for asserting what Keycloak issued, never for trusting it (mcp-audit's reader). */
+export { claimsOf as claims } from '../../audit/src/probes/oauth.ts';

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MongoClient, MongoServerError } from 'mongodb';
+import { MongoClient, type MongoServerError } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDatabase, type Database } from '../../scripts/stack/database.ts';
 import { initDatabase, type InitOptions } from '../../db/init.ts';
@@ -29,14 +29,15 @@ async function withClient<T>(uri: string, f: (c: MongoClient) => Promise<T>): Pr
 }
 
 // `exact` counts by query (what a user sees); otherwise from collection statistics (FerretDB scans to count).
-const counts = (uri: string, exact = false) => withClient(uri, async (c) => {
-  const out: Record<string, number> = {};
-  for (const name of Object.keys(SAMPLE_COUNTS)) {
-    const coll = c.db('shop').collection(name);
-    out[name] = exact ? await coll.countDocuments({}) : ((await coll.aggregate([{ $collStats: { count: {} } }]).next())?.count as number);
-  }
-  return out;
-});
+const counts = (uri: string, exact = false) =>
+  withClient(uri, async (c) => {
+    const out: Record<string, number> = {};
+    for (const name of Object.keys(SAMPLE_COUNTS)) {
+      const coll = c.db('shop').collection(name);
+      out[name] = exact ? await coll.countDocuments({}) : ((await coll.aggregate([{ $collStats: { count: {} } }]).next())?.count as number);
+    }
+    return out;
+  });
 
 describe('database init', () => {
   beforeAll(async () => {
@@ -44,7 +45,10 @@ describe('database init', () => {
     db = await startDatabase({ dir, port: PORT, log: () => {} });
     const secret = (n: string) => readSecretFile(join(dir, 'secrets', n));
     init = {
-      hosts: [`${db.host}:${db.port}`], adminUsername: 'admin', dbName: 'shop', sampleData: true,
+      hosts: [`${db.host}:${db.port}`],
+      adminUsername: 'admin',
+      dbName: 'shop',
+      sampleData: true,
       passwords: { admin: secret('db_admin_password'), reader: secret('db_reader_password'), writer: secret('db_writer_password') },
       tls: { caFile: db.caFile, certKeyFile: db.clientCertKeyFile },
     };
@@ -61,7 +65,12 @@ describe('database init', () => {
   it('loads the same documents on every installation (deterministic generator)', async () => {
     const expected = Math.round(orders().reduce((s, o) => s + (o.total as number), 0) * 100);
     const [row] = await withClient(db.readerUri, (c) =>
-      c.db('shop').collection('orders').aggregate([{ $group: { _id: null, sum: { $sum: '$total' } } }]).toArray());
+      c
+        .db('shop')
+        .collection('orders')
+        .aggregate([{ $group: { _id: null, sum: { $sum: '$total' } } }])
+        .toArray(),
+    );
     expect(Math.round((row?.sum as number) * 100)).toBe(expected);
   });
 
@@ -73,7 +82,14 @@ describe('database init', () => {
   });
 
   it('lets the reader read and the writer write the app database', async () => {
-    expect(await withClient(db.readerUri, (c) => c.db('shop').collection('products').findOne({ _id: 1 as never }))).not.toBeNull();
+    expect(
+      await withClient(db.readerUri, (c) =>
+        c
+          .db('shop')
+          .collection('products')
+          .findOne({ _id: 1 as never }),
+      ),
+    ).not.toBeNull();
     await withClient(db.writerUri, async (c) => {
       const scratch = c.db('shop').collection('init_test_scratch');
       await scratch.insertOne({ probe: true });

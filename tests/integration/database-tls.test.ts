@@ -60,7 +60,15 @@ describe('database transport and authentication', () => {
   it('refuses a plaintext connection', async () => {
     const r = await plaintextHello(db.host, db.port);
     expect(r.answered).toBe(false);
-    expect(await connectError(withParams(db.readerUri, (q) => { q.delete('tls'); q.delete('tlsCAFile'); q.delete('tlsCertificateKeyFile'); }))).not.toBeNull();
+    expect(
+      await connectError(
+        withParams(db.readerUri, (q) => {
+          q.delete('tls');
+          q.delete('tlsCAFile');
+          q.delete('tlsCertificateKeyFile');
+        }),
+      ),
+    ).not.toBeNull();
   });
 
   it('refuses a TLS connection that presents no client certificate', async () => {
@@ -83,7 +91,12 @@ describe('database transport and authentication', () => {
     const own = readFileSync(db.clientCertKeyFile);
     // SECLEVEL=0 lets our OpenSSL offer TLS 1.1, so the protocol_version alert comes from the server (RFC 8996).
     const r = await tlsHello(db.host, db.port, {
-      ca: readFileSync(db.caFile), cert: own, key: own, minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0',
+      ca: readFileSync(db.caFile),
+      cert: own,
+      key: own,
+      minVersion: 'TLSv1',
+      maxVersion: 'TLSv1.1',
+      ciphers: 'DEFAULT:@SECLEVEL=0',
     });
     expect(r.answered).toBe(false);
     expect(r.errorCode).toMatch(/ALERT_PROTOCOL_VERSION/);

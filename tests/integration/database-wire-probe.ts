@@ -29,7 +29,10 @@ function helloMessage(): Buffer {
 function exchange(socket: Socket, ready: string): Promise<ProbeResult> {
   return new Promise((resolve) => {
     let got = Buffer.alloc(0);
-    const done = (r: ProbeResult) => { socket.destroy(); resolve(r); };
+    const done = (r: ProbeResult) => {
+      socket.destroy();
+      resolve(r);
+    };
     socket.setTimeout(5_000, () => done({ answered: false, errorCode: 'TIMEOUT' }));
     socket.once(ready, () => socket.write(helloMessage()));
     socket.on('data', (d: Buffer) => {

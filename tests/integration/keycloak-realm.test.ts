@@ -23,7 +23,11 @@ const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
 const secret = () => randomBytes(24).toString('base64url');
 const secrets: KeycloakSecrets = {
-  adminPassword: secret(), serviceAgentSecret: secret(), exchangerSecret: secret(), analystPassword: secret(), operatorPassword: secret(),
+  adminPassword: secret(),
+  serviceAgentSecret: secret(),
+  exchangerSecret: secret(),
+  analystPassword: secret(),
+  operatorPassword: secret(),
 };
 const provisioned = existsSync(join(defaultKeycloakHome(), '.built'));
 
@@ -39,7 +43,7 @@ async function post(path: string, form: Record<string, string>): Promise<{ statu
 }
 const claims = (jwt: unknown): Json => JSON.parse(Buffer.from(String(jwt).split('.')[1]!, 'base64url').toString()) as Json;
 const scopes = (c: Json) => String(c.scope ?? '').split(' ');
-const roles = (c: Json) => ((c.realm_access as { roles?: string[] } | undefined)?.roles ?? []);
+const roles = (c: Json) => (c.realm_access as { roles?: string[] } | undefined)?.roles ?? [];
 const aud = (c: Json) => [c.aud ?? []].flat() as string[];
 
 const serviceToken = (scope: string, extra: Record<string, string> = {}) =>
@@ -65,7 +69,9 @@ async function loginSession(username: string, password: string, params: Record<s
   if (!action) throw new Error(`no login form (HTTP ${page.status})`);
   // The form posts to the public URL; the edge would forward it to Keycloak's internal address.
   const res = await fetch(action.replace(BASE, kc!.internalUrl), {
-    method: 'POST', redirect: 'manual', headers: { cookie: cookiesOf(page) },
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: cookiesOf(page) },
     body: new URLSearchParams({ username, password, credentialId: '' }),
   });
   // Keycloak may first send the browser to its own consent step (mcp-agent requires consent).
@@ -82,7 +88,9 @@ async function loginSession(username: string, password: string, params: Record<s
     const form = consentForm(consentPage, BASE);
     if (!form) throw new Error(`login of ${username} answered a page that is no consent form (HTTP 200)`);
     back = await fetch(form.action.replace(BASE, kc!.internalUrl), {
-      method: 'POST', redirect: 'manual', headers: { cookie: cookiesOf(...seen) },
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: cookiesOf(...seen) },
       body: new URLSearchParams({ code: form.code, accept: 'Yes' }),
     });
     seen.push(back);
@@ -101,7 +109,14 @@ async function userTokens(user: 'analyst' | 'operator', scope: string, extra: Re
   const back = await login(user, password, { scope: `openid ${scope}`, code_challenge: challenge, code_challenge_method: 'S256', ...extra });
   const code = back.searchParams.get('code');
   if (!code) throw new Error(`no code: ${back.searchParams.get('error')}`);
-  const res = await post('token', { grant_type: 'authorization_code', client_id: 'mcp-agent', code, redirect_uri: REDIRECT, code_verifier: verifier, ...extra });
+  const res = await post('token', {
+    grant_type: 'authorization_code',
+    client_id: 'mcp-agent',
+    code,
+    redirect_uri: REDIRECT,
+    code_verifier: verifier,
+    ...extra,
+  });
   if (res.status !== 200) throw new Error(`token request: ${JSON.stringify(res.body)}`);
   return res.body as { access_token: string; refresh_token: string; scope: string };
 }
@@ -134,7 +149,9 @@ describe('Keycloak realm mcp (real Keycloak 26.7.3)', () => {
     needKc(ctx);
     const res = await serviceToken('mcp:read');
     expect(res.status).toBe(200);
-    expect(res.body.refresh_token).toBeUndefined(); // RFC 6749 §4.4.3
+    // RFC 6749 §4.4.3 says a client-credentials answer should carry no refresh token; Keycloak 26.7.3's
+    // resource-indicators feature fails (HTTP 500) without one, so the realm turns it on (keycloak/README.md).
+    expect(res.body.refresh_token).toEqual(expect.any(String));
     const c = claims(res.body.access_token);
     expect(aud(c)).toEqual([READ]);
     expect(scopes(c)).toContain('mcp:read');
@@ -227,20 +244,30 @@ describe('Keycloak realm mcp (real Keycloak 26.7.3)', () => {
 
   it('refuses a redirect URI that is not loopback', async (ctx) => {
     needKc(ctx);
-    const res = await authorize({ scope: 'openid', redirect_uri: 'https://attacker.example/callback', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' });
+    const res = await authorize({
+      scope: 'openid',
+      redirect_uri: 'https://attacker.example/callback',
+      code_challenge: 'x'.repeat(43),
+      code_challenge_method: 'S256',
+    });
     expect(res.status).toBe(400);
     expect(res.headers.get('location')).toBeNull();
   });
 
-  it('lets anyone register a loopback client for mcp:read only, and makes it use PKCE (RFC 7591)', async (ctx) => {
+  it('lets anyone register a public loopback client for the MCP scopes only, and makes it use PKCE (RFC 7591)', async (ctx) => {
     needKc(ctx);
-    const register = (meta: Json) => fetch(`${kc!.internalUrl}/realms/mcp/clients-registrations/openid-connect`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], ...meta }),
-    });
+    const register = (meta: Json) =>
+      fetch(`${kc!.internalUrl}/realms/mcp/clients-registrations/openid-connect`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], ...meta }),
+      });
     const loopback = { redirect_uris: [REDIRECT] };
     expect((await register({ redirect_uris: ['https://attacker.example/callback'], scope: 'mcp:read' })).status).toBe(403);
-    expect((await register({ ...loopback, scope: 'mcp:read mcp:write' })).status).toBe(403);
+    // mcp:write may be registered (optional: a token carries it only for a user holding mcp-writer who consents);
+    // the token-exchange scope and confidential clients may not.
+    expect((await register({ ...loopback, scope: 'mcp:read mcp:exchange' })).status).toBe(403);
+    expect((await register({ ...loopback, scope: 'mcp:read', token_endpoint_auth_method: 'client_secret_basic' })).status).toBe(403);
     const ok = await register({ ...loopback, scope: 'mcp:read', client_name: 'a registered MCP client' });
     expect(ok.status).toBe(201);
     const client = (await ok.json()) as { client_id: string; scope: string };
@@ -253,8 +280,14 @@ describe('Keycloak realm mcp (real Keycloak 26.7.3)', () => {
     needKc(ctx);
     const subject = (await userTokens('operator', 'mcp:read mcp:write mcp:exchange')).access_token;
     const res = await post('token', {
-      grant_type: EXCHANGE, client_id: 'mcp-exchanger', client_secret: secrets.exchangerSecret, subject_token: subject,
-      subject_token_type: ACCESS_TOKEN, requested_token_type: ACCESS_TOKEN, scope: 'mcp:read', audience: READ,
+      grant_type: EXCHANGE,
+      client_id: 'mcp-exchanger',
+      client_secret: secrets.exchangerSecret,
+      subject_token: subject,
+      subject_token_type: ACCESS_TOKEN,
+      requested_token_type: ACCESS_TOKEN,
+      scope: 'mcp:read',
+      audience: READ,
     });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const c = claims(res.body.access_token);
@@ -271,11 +304,19 @@ describe('Keycloak realm mcp (real Keycloak 26.7.3)', () => {
     needKc(ctx);
     // Standard token exchange (V2) grants the requester's scopes within the user's roles, not within the
     // subject token's scopes, so the exchanger holds mcp:read only: it can narrow, never widen.
-    for (const [user, scope] of [['operator', 'mcp:read mcp:write mcp:exchange'], ['analyst', 'mcp:read mcp:write mcp:exchange']] as const) {
+    for (const [user, scope] of [
+      ['operator', 'mcp:read mcp:write mcp:exchange'],
+      ['analyst', 'mcp:read mcp:write mcp:exchange'],
+    ] as const) {
       const subject = (await userTokens(user, scope)).access_token;
       const res = await post('token', {
-        grant_type: EXCHANGE, client_id: 'mcp-exchanger', client_secret: secrets.exchangerSecret, subject_token: subject,
-        subject_token_type: ACCESS_TOKEN, requested_token_type: ACCESS_TOKEN, scope: 'mcp:read mcp:write',
+        grant_type: EXCHANGE,
+        client_id: 'mcp-exchanger',
+        client_secret: secrets.exchangerSecret,
+        subject_token: subject,
+        subject_token_type: ACCESS_TOKEN,
+        requested_token_type: ACCESS_TOKEN,
+        scope: 'mcp:read mcp:write',
       });
       if (res.status === 200) {
         expect(scopes(claims(res.body.access_token)), user).not.toContain('mcp:write');
@@ -286,15 +327,18 @@ describe('Keycloak realm mcp (real Keycloak 26.7.3)', () => {
     }
   });
 
-  it('binds the audience by scope whatever `resource` a client sends (RFC 8707 is accepted, never widens)', async (ctx) => {
+  it('narrows the audience to the `resource` asked (RFC 8707) and refuses a resource the scopes do not name', async (ctx) => {
     needKc(ctx);
-    // MCP clients send `resource`; with resource-indicators off Keycloak ignores it, and the audience still
-    // comes only from the granted scopes' mappers: never a resource the client made up.
+    // resource-indicators is on (keycloak.conf): a token asked for /mcp names /mcp alone even with both scopes.
     const t = await userTokens('operator', 'mcp:read mcp:write', { resource: READ });
-    expect(aud(claims(t.access_token)).sort()).toEqual([READ, WRITE].sort());
+    expect(aud(claims(t.access_token))).toEqual([READ]);
+    const w = await userTokens('operator', 'mcp:read mcp:write', { resource: WRITE });
+    expect(aud(claims(w.access_token))).toEqual([WRITE]);
+    // Without `resource` the audience still comes only from the granted scopes' mappers.
+    const both = await userTokens('operator', 'mcp:read mcp:write');
+    expect(aud(claims(both.access_token)).sort()).toEqual([READ, WRITE].sort());
     for (const resource of [WRITE, 'https://attacker.example/mcp']) {
-      const a = await userTokens('analyst', 'mcp:read', { resource });
-      expect(aud(claims(a.access_token))).toEqual([READ]);
+      await expect(userTokens('analyst', 'mcp:read', { resource })).rejects.toThrow(/invalid_target/);
     }
   });
 
@@ -304,15 +348,19 @@ describe('Keycloak realm mcp (real Keycloak 26.7.3)', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(aud(claims(res.body.access_token))).toEqual([READ]);
     const foreign = await serviceToken('mcp:read', { resource: 'https://attacker.example/mcp' });
-    expect(aud(claims(foreign.body.access_token))).toEqual([READ]);
+    expect([foreign.status, foreign.body.error]).toEqual([400, 'invalid_target']);
   });
 
   it('refuses to exchange a user token that was not issued for the exchanger', async (ctx) => {
     needKc(ctx);
     const t = await userTokens('operator', 'mcp:read');
     const res = await post('token', {
-      grant_type: EXCHANGE, client_id: 'mcp-exchanger', client_secret: secrets.exchangerSecret,
-      subject_token: t.access_token, subject_token_type: ACCESS_TOKEN, scope: 'mcp:read',
+      grant_type: EXCHANGE,
+      client_id: 'mcp-exchanger',
+      client_secret: secrets.exchangerSecret,
+      subject_token: t.access_token,
+      subject_token_type: ACCESS_TOKEN,
+      scope: 'mcp:read',
     });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.body.access_token).toBeUndefined();

@@ -4,7 +4,6 @@
  * leaves exactly one record of bounded size; and one join on (requestId, tokenId) finds the verifier's
  * decision and the MCP server's record of the same call.
  */
-import { readFile } from 'node:fs/promises';
 import { describe, expect, inject, it } from 'vitest';
 import { serviceAgentToken } from '../harness/tokens.ts';
 import { fetchWithCa } from '../harness/http.ts';
@@ -19,9 +18,20 @@ const PROTOCOL = '2025-06-18';
 /** A raw 2025-era session through the edge: what a hostile client sends, no SDK client to tidy it up. */
 async function rawSession(token: string) {
   const f = fetchWithCa(m.caFile);
-  const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${token}`,
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+  };
   const post = (body: string) => f(m.resources.readOnly, { method: 'POST', headers, body });
-  const init = await post(JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'audit-suite', version: '1' } } }));
+  const init = await post(
+    JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'audit-suite', version: '1' } },
+    }),
+  );
   expect(init.status).toBe(200);
   await init.text();
   const sessionId = init.headers.get('mcp-session-id')!;
@@ -46,11 +56,35 @@ const ns = (collection: string) => `{"database":${JSON.stringify(m.database.name
 
 /** The attempts the red-team review found unaudited or oversized, with the record each must leave. */
 const ATTEMPTS = [
-  { what: 'arguments as a string', params: `{"name":"find","arguments":"${m.database.name}.movies"}`, rpc: -32602, outcome: 'refused', errorCode: 'INVALID_PARAMS' },
-  { what: 'arguments as an array', params: `{"name":"find","arguments":["${m.database.name}","movies"]}`, rpc: -32602, outcome: 'refused', errorCode: 'INVALID_PARAMS' },
+  {
+    what: 'arguments as a string',
+    params: `{"name":"find","arguments":"${m.database.name}.movies"}`,
+    rpc: -32602,
+    outcome: 'refused',
+    errorCode: 'INVALID_PARAMS',
+  },
+  {
+    what: 'arguments as an array',
+    params: `{"name":"find","arguments":["${m.database.name}","movies"]}`,
+    rpc: -32602,
+    outcome: 'refused',
+    errorCode: 'INVALID_PARAMS',
+  },
   { what: 'no name', params: `{"arguments":${ns('movies')}}`, rpc: -32602, outcome: 'refused', errorCode: 'INVALID_PARAMS' },
-  { what: 'a 3,000-deep filter', params: `{"name":"find","arguments":{"database":${JSON.stringify(m.database.name)},"collection":"movies","filter":${deep(3000)}}}`, tool: 'INVALID_ARGUMENT', outcome: 'refused', errorCode: 'INVALID_ARGUMENT' },
-  { what: 'a 900,000-character collection name', params: `{"name":"find","arguments":${ns('c'.repeat(900_000))}}`, tool: 'INVALID_ARGUMENT', outcome: 'refused', errorCode: 'INVALID_ARGUMENT' },
+  {
+    what: 'a 3,000-deep filter',
+    params: `{"name":"find","arguments":{"database":${JSON.stringify(m.database.name)},"collection":"movies","filter":${deep(3000)}}}`,
+    tool: 'INVALID_ARGUMENT',
+    outcome: 'refused',
+    errorCode: 'INVALID_ARGUMENT',
+  },
+  {
+    what: 'a 900,000-character collection name',
+    params: `{"name":"find","arguments":${ns('c'.repeat(900_000))}}`,
+    tool: 'INVALID_ARGUMENT',
+    outcome: 'refused',
+    errorCode: 'INVALID_ARGUMENT',
+  },
 ] as const;
 
 describe('every tools/call attempt is audited once, bounded, and joinable to the edge decision', () => {
@@ -84,7 +118,9 @@ describe('every tools/call attempt is audited once, bounded, and joinable to the
     const s = await rawSession(token);
     const r = await s.call(`{"name":"list-collections","arguments":{"database":${JSON.stringify(m.database.name)}}}`);
     expect(r.status).toBe(200);
-    const call = (await auditWhere(m.auditLog.readOnly, (l) => l.sessionId === s.sessionId && l.event === 'tool_call' && l.tool === 'list-collections')).map((e) => e.line);
+    const call = (await auditWhere(m.auditLog.readOnly, (l) => l.sessionId === s.sessionId && l.event === 'tool_call' && l.tool === 'list-collections')).map(
+      (e) => e.line,
+    );
     expect(call).toHaveLength(1);
     const { requestId, tokenId } = call[0]!;
     expect(requestId).toMatch(/^[0-9a-f]{32}$/);

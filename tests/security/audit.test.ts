@@ -46,11 +46,22 @@ describe('the audit trail', () => {
     }
     expect(lines.filter((l) => l.tool === 'aggregate').at(-1)?.outcome).toBe('refused');
     expect(lines.filter((l) => l.tool === 'drop-database').at(-1)?.outcome).toBe('refused');
-    // Exactly once: the find call with our marker digest appears once in the whole log.
-    const finds = (await readAudit(m.auditLog.readOnly)).filter((l) => l.tool === 'find' && l.username === 'analyst');
-    const digests = finds.map((l) => String(l.argsDigest));
-    expect(new Set(digests).size).toBe(digests.length);
-    recordProof(ctx, { attack: '4 calls (2 refused) by analyst via mcp-agent', expected: 'each audited once with user + agent', observed: `${calls.length} records` });
+    // Exactly once: each call whose marker makes its arguments unique has one record in the whole log —
+    // whatever earlier runs or suites left in it (drop-database's arguments are not unique).
+    const all = await readAudit(m.auditLog.readOnly);
+    for (const c of calls.filter((x) => JSON.stringify(x.arguments).includes(marker))) {
+      const digest = lines.filter((l) => l.sessionId === sessionId && l.tool === c.name).at(-1)?.argsDigest;
+      expect(digest, c.name).toBeTruthy();
+      expect(
+        all.filter((l) => l.event === 'tool_call' && l.argsDigest === digest && l.tool === c.name),
+        c.name,
+      ).toHaveLength(1);
+    }
+    recordProof(ctx, {
+      attack: '4 calls (2 refused) by analyst via mcp-agent',
+      expected: 'each audited once with user + agent',
+      observed: `${calls.length} records`,
+    });
   });
 
   it('contains no token, password or connection string in any log line of any tier', async () => {

@@ -19,12 +19,20 @@ const path = new URL(m.resources.readOnly).pathname;
 const mcpHeaders = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
 // The server's defaults: both runtimes start it with them, so they are what is proven here.
-const { maxSessionsPerCaller: SESSIONS_PER_CALLER, maxConcurrentRequestsPerCaller: REQUESTS_PER_CALLER, maxResponseBytes: RESPONSE_BYTES, sessionIdleMs } = defaultConfig();
+const {
+  maxSessionsPerCaller: SESSIONS_PER_CALLER,
+  maxConcurrentRequestsPerCaller: REQUESTS_PER_CALLER,
+  maxResponseBytes: RESPONSE_BYTES,
+  sessionIdleMs,
+} = defaultConfig();
 
-const initBody = (version: string) => JSON.stringify({
-  jsonrpc: '2.0', id: 1, method: 'initialize',
-  params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'quota-attacker', version: '1' } },
-});
+const initBody = (version: string) =>
+  JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'quota-attacker', version: '1' } },
+  });
 
 /** One caller's raw view of /mcp: initialize, calls on a session, DELETE. */
 function caller(token: string) {
@@ -34,9 +42,16 @@ function caller(token: string) {
     post,
     initialize: (version = '2025-06-18', headers: Record<string, string> = {}) => post(initBody(version), headers),
     call: (sessionId: string, name: string, args: Record<string, unknown>, id = 2) =>
-      post(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }), { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' }),
+      post(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }), {
+        'mcp-session-id': sessionId,
+        'mcp-protocol-version': '2025-06-18',
+      }),
     end: (sessionId: string) =>
-      rawRequest(m, { method: 'DELETE', path, headers: { ...mcpHeaders, authorization: `Bearer ${token}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' } }),
+      rawRequest(m, {
+        method: 'DELETE',
+        path,
+        headers: { ...mcpHeaders, authorization: `Bearer ${token}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' },
+      }),
   };
 }
 type Caller = ReturnType<typeof caller>;
@@ -54,11 +69,13 @@ const errorCodeOf = (r: RawResponse): unknown => {
 };
 /** A tool result's own error code (isError results travel as HTTP 200). */
 const toolErrorOf = (r: RawResponse) =>
-  (JSON.parse(r.body) as { result?: { isError?: boolean; structuredContent?: { error?: { code: string; message: string } } } }).result?.structuredContent?.error;
+  (JSON.parse(r.body) as { result?: { isError?: boolean; structuredContent?: { error?: { code: string; message: string } } } }).result?.structuredContent
+    ?.error;
 
 /** 100 orders, each padded by $addFields with a literal the request carries once: ~100x amplification. */
 const padded = (padBytes: number) => ({
-  database: m.database.name, collection: 'orders',
+  database: m.database.name,
+  collection: 'orders',
   pipeline: [{ $limit: 100 }, { $addFields: { pad: 'x'.repeat(padBytes) } }],
 });
 
@@ -131,7 +148,12 @@ describe('one request cannot make a huge answer', () => {
     const earlier = await readAudit(m.auditLog.readOnly);
     const before = earlier.filter((l) => l.event === 'tool_call').length;
     const refusalsBefore = earlier.filter(isBatchRefusal).length;
-    const batch = Array.from({ length: 100 }, (_, i) => ({ jsonrpc: '2.0', id: i + 10, method: 'tools/call', params: { name: 'aggregate', arguments: padded(9_500) } }));
+    const batch = Array.from({ length: 100 }, (_, i) => ({
+      jsonrpc: '2.0',
+      id: i + 10,
+      method: 'tools/call',
+      params: { name: 'aggregate', arguments: padded(9_500) },
+    }));
     const body = JSON.stringify(batch);
     const r = await agent.post(body, { 'mcp-session-id': id, 'mcp-protocol-version': '2025-06-18' });
     expect(r.status).toBe(400);
@@ -168,17 +190,24 @@ describe('one request cannot make a huge answer', () => {
 });
 
 describe("one caller's flood", () => {
-  it('answers calls over the per-caller concurrency with 429 CALLER_BUSY while the analyst is served, and the server memory stays bounded', { timeout: 180_000 }, async (ctx) => {
+  it('answers calls over the per-caller concurrency with 429 CALLER_BUSY while the analyst is served, and the server memory stays bounded', {
+    timeout: 180_000,
+  }, async (ctx) => {
     const agent = caller((await serviceAgentToken(m)).access_token);
     const analyst = caller((await userToken(m, 'analyst', 'mcp:read')).access_token);
     const agentSession = await openSession(agent);
     const analystSession = await openSession(analyst);
     const pid = (await currentManifest()).pids?.['mcp-ro']; // today's: a fault suite may have restarted it
-    const rss = () => (pid ? groupMemoryMiB([{ name: 'mcp-ro', pid }])['mcp-ro'] ?? 0 : 0);
+    const rss = () => (pid ? (groupMemoryMiB([{ name: 'mcp-ro', pid }])['mcp-ro'] ?? 0) : 0);
     // Each probe unique (the audit suite proves every call is recorded once, by distinct argument digests).
     let probes = 0;
     const analystFind = () =>
-      analyst.call(analystSession, 'find', { database: m.database.name, collection: 'orders', filter: { _id: { $ne: `quota-probe-${Date.now()}-${probes++}` } }, limit: 1 }, 9);
+      analyst.call(
+        analystSession,
+        'find',
+        { database: m.database.name, collection: 'orders', filter: { _id: { $ne: `quota-probe-${Date.now()}-${probes++}` } }, limit: 1 },
+        9,
+      );
     const idleMs: number[] = [];
     for (let i = 0; i < 3; i++) {
       const t0 = performance.now();
@@ -197,8 +226,12 @@ describe("one caller's flood", () => {
       // Rounds until the gate has been seen refusing: concurrency is a race, so no single round is sure to show it.
       for (let round = 0; round < 5 && !(busy && round >= 3); round++) {
         const flood = Array.from({ length: 16 }, (_, i) => agent.call(agentSession, 'aggregate', padded(100_000), 100 + i));
-        const batch = agent.post(JSON.stringify(Array.from({ length: 100 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'aggregate', arguments: padded(9_500) } }))),
-          { 'mcp-session-id': agentSession, 'mcp-protocol-version': '2025-06-18' });
+        const batch = agent.post(
+          JSON.stringify(
+            Array.from({ length: 100 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'aggregate', arguments: padded(9_500) } })),
+          ),
+          { 'mcp-session-id': agentSession, 'mcp-protocol-version': '2025-06-18' },
+        );
         const t0 = performance.now();
         const served = await analystFind();
         analystMs.push(performance.now() - t0);

@@ -5,18 +5,18 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ContainerInspectInfo } from 'dockerode';
 import { readComposeRunner } from '../../scripts/compose/runner-state.ts';
 import { composeFiles, composePlan } from '../harness/compose-runtime.ts';
+import { composeProject } from '../harness/compose-engine.ts';
 import { recordProof } from '../harness/proof.ts';
 
 const m = inject('manifest');
-const ROOT = resolve(import.meta.dirname, '../..');
 const NATIVE = 'native runtime: the tiers are processes, not containers (their isolation is proven by topology, proxy-bypass and state-at-rest)';
 // The files of this run: STACK_COMPOSE_FILES (test:compose), else those `npm start -- --runtime compose` used.
-const plan = composePlan(process.env.STACK_COMPOSE_FILES ? composeFiles() : readComposeRunner()?.files ?? composeFiles());
+const plan = composePlan(process.env.STACK_COMPOSE_FILES ? composeFiles() : (readComposeRunner()?.files ?? composeFiles()));
 const ONE_SHOTS = ['certs', 'mongo-init'];
 /** The one exemption of compose.yaml (tests/compose/policy.test.ts): certs chowns each credential to its consumer. */
 const ROOT_ALLOWED: Record<string, string[]> = { certs: ['CAP_CHOWN', 'CAP_DAC_READ_SEARCH'] };
@@ -30,14 +30,9 @@ const containers = new Map<string, ReturnType<Client['container']['getById']>>()
 
 beforeAll(async () => {
   if (m.runtime !== 'compose') return;
-  // Attached to `npm start -- --runtime compose`: its engine may be the provisioned one on a private socket.
-  process.env.DOCKER_HOST ??= readComposeRunner()?.dockerHost;
-  const { getContainerRuntimeClient } = await import('testcontainers');
-  client = await getContainerRuntimeClient();
-  // The project of this checkout: compose labels every container with the directory of its files.
-  const ours = (await client.container.list()).filter((c) => c.Labels['com.docker.compose.project.working_dir'] === ROOT);
-  const project = ours[0]?.Labels['com.docker.compose.project'];
-  if (!project) throw new Error(`no running compose container of ${ROOT}`);
+  const engine = await composeProject();
+  client = engine.client;
+  const project = engine.project;
   for (const service of [...plan.services, ...ONE_SHOTS]) {
     const c = client.container.getById(`${project}-${service}-1`);
     containers.set(service, c);
@@ -60,28 +55,39 @@ describe('every container, as the engine runs it', () => {
     for (const [service, i] of inspected) {
       const user = i.Config.User ?? '';
       const added: string[] = i.HostConfig.CapAdd ?? [];
-      if (!ROOT_ALLOWED[service] && (!/^[1-9]\d*(:\d+)?$/.test(user))) bad.push(`${service}: user "${user}"`);
+      if (!ROOT_ALLOWED[service] && !/^[1-9]\d*(:\d+)?$/.test(user)) bad.push(`${service}: user "${user}"`);
       if (added.some((c) => !(ROOT_ALLOWED[service] ?? []).includes(c))) bad.push(`${service}: CapAdd ${added.join(',')}`);
       if (i.HostConfig.ReadonlyRootfs !== true) bad.push(`${service}: root fs writable`);
       if (!(i.HostConfig.CapDrop ?? []).includes('ALL')) bad.push(`${service}: CapDrop ${JSON.stringify(i.HostConfig.CapDrop)}`);
       if (!(i.HostConfig.SecurityOpt ?? []).some((o: string) => /^no-new-privileges(:true)?$/.test(o))) bad.push(`${service}: no no-new-privileges`);
       if (i.HostConfig.Privileged) bad.push(`${service}: privileged`);
     }
-    recordProof(ctx, { attack: `docker inspect ${inspected.size} containers: user, ReadonlyRootfs, CapDrop, SecurityOpt`, expected: 'non-root, read-only, ALL dropped, no-new-privileges', observed: bad.join('; ') || `all ${inspected.size} hold` });
+    recordProof(ctx, {
+      attack: `docker inspect ${inspected.size} containers: user, ReadonlyRootfs, CapDrop, SecurityOpt`,
+      expected: 'non-root, read-only, ALL dropped, no-new-privileges',
+      observed: bad.join('; ') || `all ${inspected.size} hold`,
+    });
     expect(bad).toEqual([]);
   });
 
   it('limits memory and the number of processes of every container', (ctx) => {
     if (m.runtime !== 'compose') return ctx.skip(NATIVE);
-    const bad = [...inspected].filter(([, i]) => !(i.HostConfig.Memory && i.HostConfig.Memory > 0) || !(i.HostConfig.PidsLimit && i.HostConfig.PidsLimit > 0))
+    const bad = [...inspected]
+      .filter(([, i]) => !(i.HostConfig.Memory && i.HostConfig.Memory > 0) || !(i.HostConfig.PidsLimit && i.HostConfig.PidsLimit > 0))
       .map(([s, i]) => `${s}: Memory ${i.HostConfig.Memory} PidsLimit ${i.HostConfig.PidsLimit}`);
-    recordProof(ctx, { attack: 'docker inspect: HostConfig.Memory, PidsLimit', expected: 'both > 0 everywhere', observed: bad.join('; ') || `all ${inspected.size} limited` });
+    recordProof(ctx, {
+      attack: 'docker inspect: HostConfig.Memory, PidsLimit',
+      expected: 'both > 0 everywhere',
+      observed: bad.join('; ') || `all ${inspected.size} limited`,
+    });
     expect(bad).toEqual([]);
   });
 
-  it('carries no secret in any container\'s environment, command, entrypoint or labels', (ctx) => {
+  it("carries no secret in any container's environment, command, entrypoint or labels", (ctx) => {
     if (m.runtime !== 'compose') return ctx.skip(NATIVE);
-    const secrets = readdirSync(m.secretsDir).map((f) => readFileSync(join(m.secretsDir, f), 'utf8').trim()).filter((s) => s.length >= 16);
+    const secrets = readdirSync(m.secretsDir)
+      .map((f) => readFileSync(join(m.secretsDir, f), 'utf8').trim())
+      .filter((s) => s.length >= 16);
     expect(secrets.length).toBeGreaterThan(5); // not vacuous
     const leaks: string[] = [];
     for (const [service, i] of inspected) {
@@ -89,14 +95,21 @@ describe('every container, as the engine runs it', () => {
       if (secrets.some((s) => text.includes(s))) leaks.push(`${service}: a generated secret`);
       if (/:\/\/[^/\s:@"]+:[^@\s"]+@/.test(text)) leaks.push(`${service}: a URI with credentials`);
     }
-    recordProof(ctx, { attack: `search ${secrets.length} generated secrets in Env/Cmd/Entrypoint/Labels of ${inspected.size} containers`, expected: 'none found', observed: leaks.join('; ') || 'none found' });
+    recordProof(ctx, {
+      attack: `search ${secrets.length} generated secrets in Env/Cmd/Entrypoint/Labels of ${inspected.size} containers`,
+      expected: 'none found',
+      observed: leaks.join('; ') || 'none found',
+    });
     expect(leaks).toEqual([]);
   });
 
   it('publishes only the edge, 8443 on 127.0.0.1; no other container has a host port', (ctx) => {
     if (m.runtime !== 'compose') return ctx.skip(NATIVE);
-    const published = [...inspected].flatMap(([s, i]) => Object.entries(i.HostConfig.PortBindings ?? {})
-      .flatMap(([port, b]) => ((b ?? []) as { HostIp?: string; HostPort?: string }[]).map((x) => `${s} ${x.HostIp || '0.0.0.0'}:${x.HostPort}->${port}`)));
+    const published = [...inspected].flatMap(([s, i]) =>
+      Object.entries(i.HostConfig.PortBindings ?? {}).flatMap(([port, b]) =>
+        ((b ?? []) as { HostIp?: string; HostPort?: string }[]).map((x) => `${s} ${x.HostIp || '0.0.0.0'}:${x.HostPort}->${port}`),
+      ),
+    );
     recordProof(ctx, { attack: 'docker inspect: every PortBinding', expected: 'proxy 127.0.0.1:8443->8443/tcp only', observed: published.join(', ') });
     expect(published).toEqual(['proxy 127.0.0.1:8443->8443/tcp']);
   });
@@ -118,17 +131,33 @@ describe('credentials and state inside the containers', () => {
         if (owner !== String(uid) || mode !== want) bad.push(`${service}: ${l} (want ${uid} ${want})`);
       }
     }
-    recordProof(ctx, { attack: 'stat /run/credentials/* inside every service', expected: 'dir 0500, files 0400, owner = the service uid', observed: bad.join('; ') || 'all hold' });
+    recordProof(ctx, {
+      attack: 'stat /run/credentials/* inside every service',
+      expected: 'dir 0500, files 0400, owner = the service uid',
+      observed: bad.join('; ') || 'all hold',
+    });
     expect(bad).toEqual([]);
   });
 
   it('runs Keycloak with umask 077 and keeps its data (H2, the realm keys) unreadable to any other uid', async (ctx) => {
     if (m.runtime !== 'compose') return ctx.skip(NATIVE);
     // PID 1 is the engine's init; the JVM is the process whose executable is java (not this probe's shell).
-    const umask = await exec('keycloak', ['bash', '-c', 'for p in /proc/[0-9]*; do [[ "$(readlink "$p/exe")" == */java ]] && grep ^Umask "$p/status"; done; true']);
-    const files = await exec('keycloak', ['bash', '-c', 'stat -c "%a %n" /opt/keycloak/data; find /opt/keycloak/data -path /opt/keycloak/data/import -prune -o -type f -print | wc -l; find /opt/keycloak/data -path /opt/keycloak/data/import -prune -o -perm /077 -print']);
+    const umask = await exec('keycloak', [
+      'bash',
+      '-c',
+      'for p in /proc/[0-9]*; do [[ "$(readlink "$p/exe")" == */java ]] && grep ^Umask "$p/status"; done; true',
+    ]);
+    const files = await exec('keycloak', [
+      'bash',
+      '-c',
+      'stat -c "%a %n" /opt/keycloak/data; find /opt/keycloak/data -path /opt/keycloak/data/import -prune -o -type f -print | wc -l; find /opt/keycloak/data -path /opt/keycloak/data/import -prune -o -perm /077 -print',
+    ]);
     const [dirLine, count, ...open] = files.out.trim().split('\n');
-    recordProof(ctx, { attack: 'read the JVM\'s umask and look for group/other permissions under /opt/keycloak/data', expected: 'Umask 0077; data 700; no file with group/other bits', observed: `${umask.out.trim()}; ${dirLine}; ${count} files, ${open.length} open` });
+    recordProof(ctx, {
+      attack: "read the JVM's umask and look for group/other permissions under /opt/keycloak/data",
+      expected: 'Umask 0077; data 700; no file with group/other bits',
+      observed: `${umask.out.trim()}; ${dirLine}; ${count} files, ${open.length} open`,
+    });
     expect(umask.out.trim()).toMatch(/^Umask:\s+0077$/m);
     expect(dirLine).toBe('700 /opt/keycloak/data');
     expect(Number(count)).toBeGreaterThan(0); // the H2 files exist: the check is not vacuous
@@ -147,7 +176,10 @@ describe('the internal networks', () => {
     for (const service of ['keycloak', 'mongo1']) {
       // /proc/net/route: a default route has destination 00000000.
       const r = await exec(service, ['cat', '/proc/net/route']);
-      const defaults = r.out.split('\n').slice(1).filter((l) => /^\S+\s+00000000\s/.test(l)).length;
+      const defaults = r.out
+        .split('\n')
+        .slice(1)
+        .filter((l) => /^\S+\s+00000000\s/.test(l)).length;
       // Engine ≥ 28 gives an `internal` network no gateway at all. Engine 20.10 keeps a gateway on the bridge
       // and relies on iptables DROP rules, which --iptables=false leaves out: there only the host's disabled
       // forwarding stops the packet, and the proof says so.
@@ -155,6 +187,10 @@ describe('the internal networks', () => {
       expect(r.code, service).toBe(0);
       expect(defaults === 0 || hostForwarding === '0', `${service}: a default route and host forwarding on`).toBe(true);
     }
-    recordProof(ctx, { attack: 'look for a way out of the internal networks from keycloak and mongo1', expected: 'no default route (or none the host forwards)', observed: seen.join('; ') });
+    recordProof(ctx, {
+      attack: 'look for a way out of the internal networks from keycloak and mongo1',
+      expected: 'no default route (or none the host forwards)',
+      observed: seen.join('; '),
+    });
   });
 });

@@ -3,7 +3,8 @@
  * challenge and the RFC 9728 metadata, get a token for this resource (RFC 8707 `resource`), and work.
  */
 import { describe, expect, inject, it } from 'vitest';
-import { Client, ClientCredentialsProvider, StreamableHTTPClientTransport, type OAuthClientProvider, type OAuthDiscoveryState, type OAuthTokens } from '@modelcontextprotocol/client';
+import { Client, ClientCredentialsProvider, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { InMemoryOAuthHost } from '../harness/oauth-host.ts';
 import { formLogin } from '../harness/tokens.ts';
 import { fetchWithCa } from '../harness/http.ts';
 import { recordProof } from '../harness/proof.ts';
@@ -13,7 +14,10 @@ const m = inject('manifest');
 describe('discovery from the challenge', () => {
   it('publishes protected-resource metadata that names the issuer for both routes', async () => {
     const f = fetchWithCa(m.caFile);
-    for (const [resource, path] of [[m.resources.readOnly, '/mcp'], [m.resources.readWrite, '/mcp/admin']] as const) {
+    for (const [resource, path] of [
+      [m.resources.readOnly, '/mcp'],
+      [m.resources.readWrite, '/mcp/admin'],
+    ] as const) {
       const r = await f(`${m.edgeUrl}/.well-known/oauth-protected-resource${path}`);
       expect(r.status).toBe(200);
       const doc = (await r.json()) as { resource: string; authorization_servers: string[] };
@@ -24,7 +28,7 @@ describe('discovery from the challenge', () => {
 
   it('lets the official SDK client discover Keycloak from the 401, log a user in with PKCE and the resource parameter, and call a tool', async (ctx) => {
     const { seen, spy } = recordingFetch();
-    const provider = new AgentProvider(m.clients.agent.id, m.clients.agent.redirectUri);
+    const provider = new InMemoryOAuthHost({ name: 'discovering-agent', redirectUrl: m.clients.agent.redirectUri, clientId: m.clients.agent.id });
     const connect = async () => {
       const transport = new StreamableHTTPClientTransport(new URL(m.resources.readOnly), { authProvider: provider, fetch: spy as never });
       const client = new Client({ name: 'discovering-agent', version: '1.0.0' });
@@ -47,7 +51,11 @@ describe('discovery from the challenge', () => {
     expect(r.isError).toBeFalsy();
     expect(seen.some((u) => u.includes('/.well-known/oauth-protected-resource'))).toBe(true);
     expect(seen.find((s) => s.includes('grant_type=authorization_code'))).toContain(`resource=${encodeURIComponent(m.resources.readOnly)}`);
-    recordProof(ctx, { attack: 'agent knows only the MCP URL', expected: 'discovers Keycloak via RFC 9728, PKCE + resource, tool works', observed: 'tool call succeeded' });
+    recordProof(ctx, {
+      attack: 'agent knows only the MCP URL',
+      expected: 'discovers Keycloak via RFC 9728, PKCE + resource, tool works',
+      observed: 'tool call succeeded',
+    });
   });
 
   it('lets a service agent built on the official SDK discover Keycloak and authenticate with client credentials', async (ctx) => {
@@ -59,7 +67,11 @@ describe('discovery from the challenge', () => {
     await client.close();
     expect(r.isError).toBeFalsy();
     expect(seen.find((b) => b.includes('grant_type=client_credentials'))).toContain(`resource=${encodeURIComponent(m.resources.readOnly)}`);
-    recordProof(ctx, { attack: 'SDK service agent knows only the MCP URL', expected: 'client credentials with resource, tool works', observed: 'tool call succeeded' });
+    recordProof(ctx, {
+      attack: 'SDK service agent knows only the MCP URL',
+      expected: 'client credentials with resource, tool works',
+      observed: 'tool call succeeded',
+    });
   });
 });
 
@@ -73,47 +85,4 @@ function recordingFetch(): { seen: string[]; spy: typeof fetch } {
     return base(input, init);
   }) as typeof fetch;
   return { seen, spy };
-}
-
-/** The public agent client as an MCP host would implement it: tokens in memory, the user's browser elsewhere. */
-class AgentProvider implements OAuthClientProvider {
-  authorizationUrl: URL | undefined;
-  private verifier = '';
-  private discovery: OAuthDiscoveryState | undefined;
-  private stored: OAuthTokens | undefined;
-  private readonly clientId: string;
-  readonly redirectUrl: string;
-  constructor(clientId: string, redirectUrl: string) {
-    this.clientId = clientId;
-    this.redirectUrl = redirectUrl;
-  }
-  get clientMetadata() {
-    return { redirect_uris: [this.redirectUrl], client_name: 'discovering-agent', token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] };
-  }
-  clientInformation() {
-    return { client_id: this.clientId };
-  }
-  tokens() {
-    return this.stored;
-  }
-  saveTokens(t: OAuthTokens) {
-    this.stored = t;
-  }
-  redirectToAuthorization(url: URL) {
-    this.authorizationUrl = url;
-  }
-  saveCodeVerifier(v: string) {
-    this.verifier = v;
-  }
-  codeVerifier() {
-    return this.verifier;
-  }
-  // Kept with the verifier so the SDK can check, on the callback leg, that the code comes from the
-  // authorization server it discovered (SEP-2352: no mix-up between authorization servers).
-  saveDiscoveryState(state: OAuthDiscoveryState) {
-    this.discovery = state;
-  }
-  discoveryState() {
-    return this.discovery;
-  }
 }

@@ -21,7 +21,12 @@ const m = inject('manifest');
 const CHROMIUM = '/usr/bin/chromium';
 const edge = new URL(m.edgeUrl);
 const target: Target = { host: edge.hostname, port: Number(edge.port), ca: readFileSync(m.caFile, 'utf8'), servername: '' };
-const initialize = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'edge-hardening', version: '1' } } });
+const initialize = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'edge-hardening', version: '1' } },
+});
 const mcpHeaders = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 // limit_conn edge_conn_per_ip in nginx/templates/edge.conf.template.
 const CONN_LIMIT = 128;
@@ -36,7 +41,12 @@ describe('credentials in the query string', () => {
     const accessLines = () => (m.runtime === 'native' ? readFileSync(m.logs.nginxAccess!, 'utf8').split('\n').length : 0);
     const linesBefore = accessLines();
     const answers: number[] = [];
-    const mcp = await rawRequest(m, { method: 'POST', path: `/mcp?access_token=${token}`, headers: { ...mcpHeaders, authorization: `Bearer ${token}` }, body: initialize });
+    const mcp = await rawRequest(m, {
+      method: 'POST',
+      path: `/mcp?access_token=${token}`,
+      headers: { ...mcpHeaders, authorization: `Bearer ${token}` },
+      body: initialize,
+    });
     expect(JSON.parse(mcp.body)).toEqual({ error: 'credential_in_query' });
     answers.push(mcp.status);
     answers.push((await rawRequest(m, { path: `/realms/mcp/protocol/openid-connect/auth?client_id=${m.clients.service.id}&client_secret=${secret}` })).status);
@@ -77,14 +87,28 @@ describe('credentials in the query string', () => {
 describe('refusals name their reason', () => {
   it('refuses a foreign Origin with 403 origin_not_allowed and no OAuth challenge, a foreign Host with 403 host_not_allowed', async (ctx) => {
     const token = (await serviceAgentToken(m)).access_token;
-    const origin = await rawRequest(m, { method: 'POST', path: '/mcp', headers: { ...mcpHeaders, origin: 'https://evil.example', authorization: `Bearer ${token}` }, body: initialize });
+    const origin = await rawRequest(m, {
+      method: 'POST',
+      path: '/mcp',
+      headers: { ...mcpHeaders, origin: 'https://evil.example', authorization: `Bearer ${token}` },
+      body: initialize,
+    });
     expect(origin.status).toBe(403);
     expect(JSON.parse(origin.body)).toEqual({ error: 'origin_not_allowed' });
     expect(origin.headers['www-authenticate']).toBeUndefined();
-    const host = await rawRequest(m, { method: 'POST', path: '/mcp', headers: { ...mcpHeaders, host: 'evil.example', authorization: `Bearer ${token}` }, body: initialize });
+    const host = await rawRequest(m, {
+      method: 'POST',
+      path: '/mcp',
+      headers: { ...mcpHeaders, host: 'evil.example', authorization: `Bearer ${token}` },
+      body: initialize,
+    });
     expect(host.status).toBe(403);
     expect(JSON.parse(host.body)).toEqual({ error: 'host_not_allowed' });
-    recordProof(ctx, { attack: 'valid token, Origin: https://evil.example / Host: evil.example', expected: '403 origin_not_allowed (no WWW-Authenticate) / 403 host_not_allowed', observed: `${origin.status} ${origin.body.trim()} / ${host.status} ${host.body.trim()}` });
+    recordProof(ctx, {
+      attack: 'valid token, Origin: https://evil.example / Host: evil.example',
+      expected: '403 origin_not_allowed (no WWW-Authenticate) / 403 host_not_allowed',
+      observed: `${origin.status} ${origin.body.trim()} / ${host.status} ${host.body.trim()}`,
+    });
   });
 });
 
@@ -97,7 +121,8 @@ describe('slow clients', () => {
     const extra = 12;
     const flood: HeldRequest[] = [];
     try {
-      for (const batch of Array.from({ length: (CONN_LIMIT + extra) / 20 }, () => 20)) flood.push(...(await Promise.all(Array.from({ length: batch }, () => rawTls(target, head)))));
+      for (const batch of Array.from({ length: (CONN_LIMIT + extra) / 20 }, () => 20))
+        flood.push(...(await Promise.all(Array.from({ length: batch }, () => rawTls(target, head)))));
       await waitFor('refusals', async () => flood.filter((f) => f.answered()).length >= extra, { timeoutMs: 10_000, intervalMs: 50 });
       const refused = await Promise.all(flood.filter((f) => f.answered()).map((f) => f.answer));
       expect(refused.map(statusOf)).toEqual(Array(extra).fill(429));
@@ -119,14 +144,28 @@ describe('consent for mcp-agent', () => {
   let browser: Browser | undefined;
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) return;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
   });
   afterAll(async () => browser?.close());
 
   it('shows a user the consent screen naming the scopes, and answers a silent request for a scope not approved with interaction_required, not a code', async (ctx) => {
     if (!browser) return ctx.skip(`no Chromium at ${CHROMIUM} (provision with PROVISION_BROWSER=1)`);
     const api = await keycloakAdmin(m);
-    if (!api) return ctx.skip("compose: Keycloak's admin API is not reachable from the host, so earlier suites' consents cannot be reset; tests/integration/keycloak-realm.test.ts proves the rule");
+    if (!api)
+      return ctx.skip(
+        "compose: Keycloak's admin API is not reachable from the host, so earlier suites' consents cannot be reset; tests/integration/keycloak-realm.test.ts proves the rule",
+      );
     // Earlier suites logged the analyst in (and approved for him): start from a user who approved nothing.
     await revokeConsents(api, m.users.analyst.username, m.clients.agent.id);
     const context = await browser.newContext({ ignoreHTTPSErrors: true });
@@ -144,7 +183,10 @@ describe('consent for mcp-agent', () => {
       expect(consent).toEqual(['Know your user name', 'Read the database through MCP']);
       await page.click('#kc-login');
       const tokens = await flow.finish((await callback).url());
-      expect((await rawRequest(m, { method: 'POST', path: '/mcp', headers: { ...mcpHeaders, authorization: `Bearer ${tokens.access_token}` }, body: initialize })).status).toBe(200);
+      expect(
+        (await rawRequest(m, { method: 'POST', path: '/mcp', headers: { ...mcpHeaders, authorization: `Bearer ${tokens.access_token}` }, body: initialize }))
+          .status,
+      ).toBe(200);
 
       // The same browser, its Keycloak session alive: prompt=none for a scope the analyst never approved.
       const silent = await startPkce(m, 'mcp:read mcp:exchange', { prompt: 'none' });
@@ -189,7 +231,11 @@ async function normalCaller(token: string): Promise<number> {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  const held = await rawTls(target, `POST /mcp HTTP/1.1\r\nHost: ${edge.host}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(initialize)}\r\n\r\n${initialize}`, '127.0.0.2');
+  const held = await rawTls(
+    target,
+    `POST /mcp HTTP/1.1\r\nHost: ${edge.host}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(initialize)}\r\n\r\n${initialize}`,
+    '127.0.0.2',
+  );
   const status = statusOf(await held.answer);
   held.close();
   return status;

@@ -11,9 +11,9 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { readAudit } from '../harness/audit.ts';
 import { rawRequest, type RawResponse } from '../harness/http.ts';
-import { keycloakAdmin, type AdminApi } from '../harness/keycloak-admin.ts';
-import { currentManifest as current, readManifest, type StackManifest } from '../harness/manifest.ts';
-import { connectMcp, errorCode as toolCode, resultText } from '../harness/mcp.ts';
+import { keycloakAdmin } from '../harness/keycloak-admin.ts';
+import { currentManifest as current, readManifest } from '../harness/manifest.ts';
+import { approveAll, connectMcp, errorCode as toolCode, resultText } from '../harness/mcp.ts';
 import { recordProof } from '../harness/proof.ts';
 import { openAndEnd, waitForHealthyStack } from '../harness/stack-health.ts';
 import { serviceAgentToken, userToken } from '../harness/tokens.ts';
@@ -29,14 +29,26 @@ const PROTOCOL = '2025-06-18';
 const mcpHeaders = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const db = m.database.name;
-const edgeError = (r: RawResponse) => { try { return (JSON.parse(r.body) as { error?: string }).error; } catch { return undefined; } };
-
+const edgeError = (r: RawResponse) => {
+  try {
+    return (JSON.parse(r.body) as { error?: string }).error;
+  } catch {
+    return undefined;
+  }
+};
 
 /** A 2025-era session over raw HTTPS (one connection per request): the test sees the edge's exact status and body. */
 async function rawSession(route: string, token: string) {
   const headers: Record<string, string> = { ...mcpHeaders, authorization: `Bearer ${token}` };
   const post = (body: string) => rawRequest(m, { method: 'POST', path: route, headers, body });
-  const init = await post(JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'faults-more', version: '1' } } }));
+  const init = await post(
+    JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'faults-more', version: '1' } },
+    }),
+  );
   expect(init.status).toBe(200);
   headers['mcp-session-id'] = init.headers['mcp-session-id'] as string;
   headers['mcp-protocol-version'] = PROTOCOL;
@@ -62,7 +74,7 @@ describe('more faults: a full audit disk, nginx reloads, a kill mid-call, a key 
 
   it('fails calls closed with AUDIT_UNAVAILABLE while the audit disk is full, runs none of them, and recovers once space is back', async (ctx) => {
     if (!supervised) return ctx.skip(NOT_NATIVE);
-    if (process.getuid?.() !== 0) return ctx.skip('mounting a tmpfs in the MCP server\'s mount namespace needs root');
+    if (process.getuid?.() !== 0) return ctx.skip("mounting a tmpfs in the MCP server's mount namespace needs root");
     const pid = (await current()).pids!['mcp-rw']!;
     const log = m.auditLog.readWrite;
     // The server keeps its audit file open, but stats the path before each write and reopens it when the path names
@@ -73,21 +85,33 @@ describe('more faults: a full audit disk, nginx reloads, a kill mid-call, a key 
     const refusedMarker = randomUUID();
     const okMarker = randomUUID();
     const operator = (await userToken(m, 'operator', 'mcp:read mcp:write')).access_token;
-    const s = await connectMcp(m, m.resources.readWrite, operator);
+    // approveAll: the drop-collection that cleans up needs the user's approval (server/src/approvals/*).
+    const s = await connectMcp(m, m.resources.readWrite, operator, {}, { elicit: approveAll });
     const insert = (marker: string) => s.client.callTool({ name: 'insert-many', arguments: { database: db, collection, documents: [{ marker }] } });
-    const count = async (marker: string) => Number(/Found (\d+) documents/.exec(resultText(await s.client.callTool({ name: 'count', arguments: { database: db, collection, query: { marker } } })))?.[1]);
+    const count = async (marker: string) =>
+      Number(
+        /Found (\d+) documents/.exec(resultText(await s.client.callTool({ name: 'count', arguments: { database: db, collection, query: { marker } } })))?.[1],
+      );
     let mounted = false;
     let carried = '';
     try {
       // A bind mount needs its target to exist: on a fresh stack the server creates its log only with its first record.
-      await inMountNs(pid, `{ [ -e ${log} ] || install -m 0600 /dev/null ${log}; } && mount -t tmpfs -o size=256k,mode=0700 mcps-faults-audit ${dir} && install -m 0600 /dev/null ${dir}/audit.jsonl && mount --bind ${dir}/audit.jsonl ${log}`);
+      await inMountNs(
+        pid,
+        `{ [ -e ${log} ] || install -m 0600 /dev/null ${log}; } && mount -t tmpfs -o size=256k,mode=0700 mcps-faults-audit ${dir} && install -m 0600 /dev/null ${dir}/audit.jsonl && mount --bind ${dir}/audit.jsonl ${log}`,
+      );
       mounted = true;
       // Redirected: a call's record lands on the small filesystem.
       expect((await s.client.callTool({ name: 'list-collections', arguments: { database: db } })).isError).toBeFalsy();
       expect((await readAudit(seen(log))).map((l) => l.tool)).toEqual(['list-collections']);
       // Full: fill every block (dd ends with "No space left on device").
       // Down to the last block (4 KiB pages): not even the record of a refusal fits.
-      const free = (await inMountNs(pid, `for bs in 64k 4k 512; do dd if=/dev/zero of=${dir}/fill.$bs bs=$bs 2>/dev/null || true; done; df -P ${dir} | awk 'NR==2{print $4}'`)).trim();
+      const free = (
+        await inMountNs(
+          pid,
+          `for bs in 64k 4k 512; do dd if=/dev/zero of=${dir}/fill.$bs bs=$bs 2>/dev/null || true; done; df -P ${dir} | awk 'NR==2{print $4}'`,
+        )
+      ).trim();
       expect(free).toBe('0');
       const before = (await readFile(seen(log), 'utf8')).length;
       // The refusals' own records still fit in the slack of the file's last page; once that is used up they are lost
@@ -95,7 +119,7 @@ describe('more faults: a full audit disk, nginx reloads, a kill mid-call, a key 
       const t0 = Date.now();
       const refused: unknown[] = [];
       let size = before;
-      for (let unchanged = 0; unchanged < 3 && refused.length < 40;) {
+      for (let unchanged = 0; unchanged < 3 && refused.length < 40; ) {
         refused.push(await insert(refusedMarker));
         const now = (await readFile(seen(log), 'utf8')).length;
         unchanged = now === size ? unchanged + 1 : 0;
@@ -118,7 +142,8 @@ describe('more faults: a full audit disk, nginx reloads, a kill mid-call, a key 
       expect(recovered.isError, resultText(recovered)).toBeFalsy();
       const records = await readAudit(seen(log));
       // The server said why, once when the log failed and once when it recovered (not once per refused call).
-      const stderrLines = async () => (await readFile(join(dirname(log), 'mcp-rw.log'), 'utf8').catch(() => '')).split('\n').filter((l) => l.startsWith('audit:'));
+      const stderrLines = async () =>
+        (await readFile(join(dirname(log), 'mcp-rw.log'), 'utf8').catch(() => '')).split('\n').filter((l) => l.startsWith('audit:'));
       await expect.poll(async () => (await stderrLines()).length, { timeout: 5_000 }).toBe(2);
       const stderr = await stderrLines();
       expect(stderr[0]).toMatch(/^audit: the audit log cannot be written \(.+\): calls fail closed with AUDIT_UNAVAILABLE$/);
@@ -129,8 +154,10 @@ describe('more faults: a full audit disk, nginx reloads, a kill mid-call, a key 
       expect(await count(okMarker)).toBe(1);
       expect((await current()).pids!['mcp-rw']).toBe(pid);
       recordProof(ctx, {
-        attack: "fill the filesystem under the read-write MCP server's audit log (a 256 KiB tmpfs bind-mounted over it in the server's mount namespace), call insert-many and find",
-        expected: 'every call refused AUDIT_UNAVAILABLE before it runs (the document never reaches the database), also once not even the refusal record fits; only whole lines; after space is freed the next call runs and is audited, no restart',
+        attack:
+          "fill the filesystem under the read-write MCP server's audit log (a 256 KiB tmpfs bind-mounted over it in the server's mount namespace), call insert-many and find",
+        expected:
+          'every call refused AUDIT_UNAVAILABLE before it runs (the document never reaches the database), also once not even the refusal record fits; only whole lines; after space is freed the next call runs and is audited, no restart',
         observed: `${refused.length} insert-many + 1 find, all ${toolCode(refusedRead)} (${refusedMs} ms in all) with ${free} KiB free; ${during.length} refusal records fitted the last page, ${lost} lost (server stderr: "${stderr[0]}", then "${stderr[1]}"); refused document count ${await count(refusedMarker)}; after rm: insert-many ok and audited, pid unchanged`,
       });
       carried = await readFile(seen(log), 'utf8');
@@ -206,13 +233,17 @@ describe('more faults: a full audit disk, nginx reloads, a kill mid-call, a key 
     expect(freshResult.ok).toBeGreaterThan(0);
     // A kept-alive request that failed did so on a connection the old worker closed before reading it: it reached no
     // tier (the MCP audit holds exactly the calls that were answered), and a client may safely send it again.
-    expect(keptResult.failed.every((f) => /fetch failed: (UND_ERR_SOCKET|ECONNRESET|EPIPE|other side closed)/.test(f)), keptResult.failed.join('\n')).toBe(true);
+    expect(
+      keptResult.failed.every((f) => /fetch failed: (UND_ERR_SOCKET|ECONNRESET|EPIPE|other side closed)/.test(f)),
+      keptResult.failed.join('\n'),
+    ).toBe(true);
     expect(keptAudited).toBe(keptResult.ok);
     expect(audited.length).toBe(freshResult.ok + keptResult.ok);
     expect((await current()).pids!.nginx).toBe(nginxPid);
     recordProof(ctx, {
       attack: `${fresh.length} callers on a new connection per request and ${kept.length} MCP SDK sessions on kept-alive connections (3 identities) calling list-collections through the edge while the nginx master gets SIGHUP (reload) ${RELOADS} times`,
-      expected: 'zero failed requests on new connections; a kept-alive connection closed by a reload fails only before the request reached any tier (audit == answered calls); the same master keeps serving',
+      expected:
+        'zero failed requests on new connections; a kept-alive connection closed by a reload fails only before the request reached any tier (audit == answered calls); the same master keeps serving',
       observed: `new connections: ${freshResult.ok} ok, ${freshResult.failed.length} failed; kept-alive: ${keptResult.ok} ok, ${keptResult.failed.length} closed by the reload (${[...new Set(keptResult.failed)].join('; ') || 'none'}); MCP audit records ${audited.length} = answered calls; ${secs(ms)}; master pid unchanged`,
     });
   }, 90_000);
@@ -224,9 +255,20 @@ describe('more faults: a full audit disk, nginx reloads, a kill mid-call, a key 
     const s = await rawSession(edgePath(m.resources.readOnly), token);
     // A read that takes seconds on FerretDB 1.x (aggregation in its own process, no $range/$lookup): documents with a
     // 200-element array unwound and grouped. The collection is written through mcp-rw and grown until one call is slow.
-    const operator = await connectMcp(m, m.resources.readWrite, (await userToken(m, 'operator', 'mcp:read mcp:write')).access_token);
+    const operator = await connectMcp(
+      m,
+      m.resources.readWrite,
+      (await userToken(m, 'operator', 'mcp:read mcp:write')).access_token,
+      {},
+      { elicit: approveAll },
+    );
     const collection = `faults_slow_${randomUUID().slice(0, 8)}`;
-    const slow = () => s.call('aggregate', { database: db, collection, pipeline: [{ $unwind: '$a' }, { $group: { _id: '$a', n: { $sum: 1 } } }, { $sort: { n: -1 } }, { $limit: 1 }] });
+    const slow = () =>
+      s.call('aggregate', {
+        database: db,
+        collection,
+        pipeline: [{ $unwind: '$a' }, { $group: { _id: '$a', n: { $sum: 1 } } }, { $sort: { n: -1 } }, { $limit: 1 }],
+      });
     const batch = Array.from({ length: 400 }, (_, i) => ({ i, a: Array.from({ length: 200 }, (_, j) => (i * 7 + j) % 1000) }));
     let docs = 0;
     let calibrated = 0;
@@ -256,11 +298,15 @@ describe('more faults: a full audit disk, nginx reloads, a kill mid-call, a key 
       const answerMs = Date.now() - killedAt;
       expect(answer.status).toBe(502);
       expect(edgeError(answer)).toBe('upstream_unavailable');
-      const restarted = await waitFor('mcp-ro restarted by the supervisor', async () => {
-        const now = await readManifest();
-        const pid = now?.pids?.['mcp-ro'];
-        return pid && pid !== before['mcp-ro'] && alive(pid) ? now : undefined;
-      }, { timeoutMs: 60_000, intervalMs: 100 });
+      const restarted = await waitFor(
+        'mcp-ro restarted by the supervisor',
+        async () => {
+          const now = await readManifest();
+          const pid = now?.pids?.['mcp-ro'];
+          return pid && pid !== before['mcp-ro'] && alive(pid) ? now : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 100 },
+      );
       const restartMs = Date.now() - killedAt;
       // The dead process's session is gone: 404 tells the client to initialise again; a new session is served.
       const stale = await s.call('list-collections', { database: db });
@@ -275,14 +321,18 @@ describe('more faults: a full audit disk, nginx reloads, a kill mid-call, a key 
       expect(records.every((l) => l.outcome === 'ok')).toBe(true);
       // The killed call reached the MCP tier through the verifier: its decision is the one of this token in the window.
       const sha12 = createHash('sha256').update(token).digest('hex').slice(0, 12);
-      const inWindow = async () => (await readAudit(m.auditLog.verifier)).filter((l) => l.tokenSha256 === sha12 && Date.parse(String(l.ts)) >= sentAt && Date.parse(String(l.ts)) <= killedAt);
+      const inWindow = async () =>
+        (await readAudit(m.auditLog.verifier)).filter(
+          (l) => l.tokenSha256 === sha12 && Date.parse(String(l.ts)) >= sentAt && Date.parse(String(l.ts)) <= killedAt,
+        );
       await expect.poll(async () => (await inWindow()).length, { timeout: 5_000 }).toBe(1);
       const decided = (await inWindow())[0]!;
       expect(decided).toMatchObject({ outcome: 'accept', code: 'ok', route: 'ro' });
       expect({ ...restarted.pids, 'mcp-ro': 0 }).toEqual({ ...before, 'mcp-ro': 0 });
       recordProof(ctx, {
         attack: `SIGKILL the read-only MCP server ${killedAfterMs} ms into an aggregate that takes ${secs(calibrated)} (${docs} documents × 200 unwound)`,
-        expected: 'the caller gets 502 upstream_unavailable (no hang, no partial answer); mcp-ro restarted alone; its session 404; every completed call audited',
+        expected:
+          'the caller gets 502 upstream_unavailable (no hang, no partial answer); mcp-ro restarted alone; its session 404; every completed call audited',
         observed: `${answer.status} ${edgeError(answer)} ${answerMs} ms after the kill; pid ${before['mcp-ro']} → ${restarted.pids!['mcp-ro']} healthy ${secs(restartMs)} after the kill; old session ${stale.status}, new session 200; ${records.length}/${completed.length} completed calls audited; the killed call: no MCP record (it never finished), its verifier record ${decided.outcome}/${decided.code} (route ${decided.route})`,
       });
     } finally {
@@ -302,12 +352,19 @@ describe('more faults: a full audit disk, nginx reloads, a kill mid-call, a key 
     process.kill(before.nginx!, 'SIGKILL');
     const killedAt = Date.now();
     // Meanwhile a caller sees either an orphaned worker's answer or a refused connection, never a hang.
-    const during = await opens(route, token).then((s) => String(s), (e: unknown) => (e as NodeJS.ErrnoException).code ?? String(e));
-    const restarted = await waitFor('nginx restarted by the supervisor', async () => {
-      const now = await readManifest();
-      const pid = now?.pids?.nginx;
-      return pid && pid !== before.nginx && alive(pid) ? now : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 100 });
+    const during = await opens(route, token).then(
+      (s) => String(s),
+      (e: unknown) => (e as NodeJS.ErrnoException).code ?? String(e),
+    );
+    const restarted = await waitFor(
+      'nginx restarted by the supervisor',
+      async () => {
+        const now = await readManifest();
+        const pid = now?.pids?.nginx;
+        return pid && pid !== before.nginx && alive(pid) ? now : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
     const restartMs = Date.now() - killedAt;
     const after = await opens(route, (await serviceAgentToken(m)).access_token);
     expect(during).toMatch(/^(200|ECONNREFUSED|ECONNRESET)$/);
@@ -336,7 +393,13 @@ describe('more faults: a full audit disk, nginx reloads, a kill mid-call, a key 
       api(`/components/${p.id}`, { method: 'PUT', body: JSON.stringify({ ...p, config: { ...p.config, ...change } }) });
     const route = edgePath(m.resources.readOnly);
     // Accepted or refused by the verifier, without opening a session: accepted ones reach the server (4xx, no session).
-    const decide = (token: string) => rawRequest(m, { method: 'POST', path: route, headers: { ...mcpHeaders, authorization: `Bearer ${token}` }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
+    const decide = (token: string) =>
+      rawRequest(m, {
+        method: 'POST',
+        path: route,
+        headers: { ...mcpHeaders, authorization: `Bearer ${token}` },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      });
     const kidOf = (jwt: string) => (JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
     const sha12 = (jwt: string) => createHash('sha256').update(jwt).digest('hex').slice(0, 12);
     const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -347,10 +410,16 @@ describe('more faults: a full audit disk, nginx reloads, a kill mid-call, a key 
       const oldToken = (await serviceAgentToken(m)).access_token;
       expect(await opens(route, oldToken)).toBe(200);
       // Rotate: a new active RS256 key with a higher priority signs from now on; the old ones stay as passive keys.
-      const created = await api('/components', { method: 'POST', body: JSON.stringify({
-        name: `faults-rotation-${randomUUID().slice(0, 8)}`, providerId: 'rsa-generated', providerType: 'org.keycloak.keys.KeyProvider', parentId: realmId,
-        config: { priority: ['1000'], enabled: ['true'], active: ['true'], algorithm: ['RS256'], keySize: ['2048'] },
-      }) });
+      const created = await api('/components', {
+        method: 'POST',
+        body: JSON.stringify({
+          name: `faults-rotation-${randomUUID().slice(0, 8)}`,
+          providerId: 'rsa-generated',
+          providerType: 'org.keycloak.keys.KeyProvider',
+          parentId: realmId,
+          config: { priority: ['1000'], enabled: ['true'], active: ['true'], algorithm: ['RS256'], keySize: ['2048'] },
+        }),
+      });
       expect(created.status).toBe(201);
       newId = created.headers.get('location')!.split('/').pop()!;
       for (const p of rsOld) expect((await setConfig(p, { active: ['false'] })).status).toBe(204);
@@ -360,7 +429,13 @@ describe('more faults: a full audit disk, nginx reloads, a kill mid-call, a key 
       // last VERIFIER_JWKS_REFRESH_MS (an earlier suite's): then the next permitted one does. No restart either way.
       const t0 = Date.now();
       const firstTry = await opens(route, newToken);
-      const newAccepted = firstTry === 200 ? 200 : await waitFor('the new key learnt by the verifier', async () => (await opens(route, newToken)) === 200 && 200, { timeoutMs: 40_000, intervalMs: 1_000 });
+      const newAccepted =
+        firstTry === 200
+          ? 200
+          : await waitFor('the new key learnt by the verifier', async () => (await opens(route, newToken)) === 200 && 200, {
+              timeoutMs: 40_000,
+              intervalMs: 1_000,
+            });
       const newMs = Date.now() - t0;
       const oldStill = await opens(route, oldToken);
       expect(newAccepted).toBe(200);
@@ -375,22 +450,31 @@ describe('more faults: a full audit disk, nginx reloads, a kill mid-call, a key 
       // TTL (30 s). Reported at once, then driven the way traffic would: an unknown kid now and then.
       const rightAfter = (await decide(oldToken)).status;
       const removedAt = Date.now();
-      const oldRefused = await waitFor('the old token refused after a key-set refresh', async () => {
-        await decide(unknownKid());
-        const r = await decide(oldToken);
-        return r.status === 401 ? r : undefined;
-      }, { timeoutMs: 90_000, intervalMs: 2_000 });
+      const oldRefused = await waitFor(
+        'the old token refused after a key-set refresh',
+        async () => {
+          await decide(unknownKid());
+          const r = await decide(oldToken);
+          return r.status === 401 ? r : undefined;
+        },
+        { timeoutMs: 90_000, intervalMs: 2_000 },
+      );
       const refusedMs = Date.now() - removedAt;
       expect(oldRefused.status).toBe(401);
       expect(String(oldRefused.headers['www-authenticate'])).toContain('invalid_token');
-      const reason = await waitFor('the verifier record of the refusal', async () =>
-        (await readAudit(m.auditLog.verifier)).find((l) => l.outcome === 'refuse' && l.tokenSha256 === sha12(oldToken)), { timeoutMs: 5_000, intervalMs: 100 });
+      const reason = await waitFor(
+        'the verifier record of the refusal',
+        async () => (await readAudit(m.auditLog.verifier)).find((l) => l.outcome === 'refuse' && l.tokenSha256 === sha12(oldToken)),
+        { timeoutMs: 5_000, intervalMs: 100 },
+      );
       expect(reason.code).toBe('unknown_kid');
       expect(await opens(route, newToken)).toBe(200);
       expect((await current()).pids!.verifier).toBe(verifierPid);
       recordProof(ctx, {
-        attack: 'rotate the realm signing key through the Keycloak admin API (new active RS256 key, priority 1000; old keys passive), then disable the old keys',
-        expected: 'new tokens accepted without a verifier restart (one JWKS refresh on the unknown kid); old tokens accepted while passive; once removed, old tokens 401 invalid_token (verifier reason unknown_kid)',
+        attack:
+          'rotate the realm signing key through the Keycloak admin API (new active RS256 key, priority 1000; old keys passive), then disable the old keys',
+        expected:
+          'new tokens accepted without a verifier restart (one JWKS refresh on the unknown kid); old tokens accepted while passive; once removed, old tokens 401 invalid_token (verifier reason unknown_kid)',
         observed: `new token ${firstTry === 200 ? '200 at once' : `${firstTry} first (refresh rate limit), then 200`} (${newMs} ms), old token 200 while passive; after removal: old token still accepted at once (${rightAfter}, cached key set and token), 401 invalid_token / unknown_kid ${secs(refusedMs)} after removal (next permitted refresh); new token still 200; verifier pid unchanged`,
       });
     } finally {

@@ -25,7 +25,9 @@ const mcpHeaders = { 'content-type': 'application/json', accept: 'application/js
 // A 2025-era protocol version: the server keeps a session for it, in the memory of one process.
 const PROTOCOL = '2025-06-18';
 const initialize = JSON.stringify({
-  jsonrpc: '2.0', id: 1, method: 'initialize',
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
   params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'faults', version: '1' } },
 });
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -33,14 +35,17 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const post = (path: string, token: string, body = initialize, headers: Record<string, string> = {}): Promise<RawResponse> =>
   rawRequest(m, { method: 'POST', path, headers: { ...mcpHeaders, authorization: `Bearer ${token}`, ...headers }, body });
 
-
 /** Waits until `tier` runs under a new pid (recorded once healthy) and returns the manifest and the wait. */
 async function restartedFrom(tier: string, oldPid: number, since: number): Promise<{ manifest: StackManifest; ms: number }> {
-  const manifest = await waitFor(`${tier} restarted by the supervisor`, async () => {
-    const now = await readManifest();
-    const pid = now?.pids?.[tier];
-    return pid && pid !== oldPid && alive(pid) ? now : undefined;
-  }, { timeoutMs: 90_000, intervalMs: 100 });
+  const manifest = await waitFor(
+    `${tier} restarted by the supervisor`,
+    async () => {
+      const now = await readManifest();
+      const pid = now?.pids?.[tier];
+      return pid && pid !== oldPid && alive(pid) ? now : undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 100 },
+  );
   return { manifest, ms: Date.now() - since };
 }
 
@@ -52,13 +57,26 @@ async function kill(pid: number): Promise<number> {
 
 const others = (pids: Record<string, number>, tier: string) => Object.fromEntries(Object.entries(pids).filter(([k]) => k !== tier));
 /** A client-credentials token request at the edge, raw: the test sees the edge's own status and body. */
-const tokenRequest = () => rawRequest(m, {
-  method: 'POST', path: `${new URL(m.issuer).pathname}/protocol/openid-connect/token`,
-  headers: { 'content-type': 'application/x-www-form-urlencoded' },
-  body: new URLSearchParams({ grant_type: 'client_credentials', client_id: m.clients.service.id, client_secret: m.clients.service.secret, scope: 'mcp:read' }).toString(),
-});
+const tokenRequest = () =>
+  rawRequest(m, {
+    method: 'POST',
+    path: `${new URL(m.issuer).pathname}/protocol/openid-connect/token`,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: m.clients.service.id,
+      client_secret: m.clients.service.secret,
+      scope: 'mcp:read',
+    }).toString(),
+  });
 const toolCode = (r: unknown) => (r as { structuredContent?: { error?: { code?: string } } }).structuredContent?.error?.code;
-const errorCode = (r: RawResponse) => { try { return (JSON.parse(r.body) as { error?: string }).error; } catch { return undefined; } };
+const errorCode = (r: RawResponse) => {
+  try {
+    return (JSON.parse(r.body) as { error?: string }).error;
+  } catch {
+    return undefined;
+  }
+};
 
 describe('a tier killed or frozen', () => {
   afterAll(async () => {
@@ -99,8 +117,10 @@ describe('a tier killed or frozen', () => {
         await fresh.close();
       }
       // The dead process's session is unknown to the new one: 404 tells the client to initialise again.
-      const stale = await post(edgePath(m.resources.readOnly), ro, JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
-        { 'mcp-session-id': oldSession!, 'mcp-protocol-version': PROTOCOL });
+      const stale = await post(edgePath(m.resources.readOnly), ro, JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }), {
+        'mcp-session-id': oldSession!,
+        'mcp-protocol-version': PROTOCOL,
+      });
       expect(stale.status).toBe(404);
       const rwAfter = await rw.client.callTool({ name: 'list-collections', arguments: { database: m.database.name } });
       expect(rwAfter.isError).toBeFalsy();
@@ -164,10 +184,14 @@ describe('a tier killed or frozen', () => {
       process.kill(-pid, 'SIGCONT');
     }
     const resumed = Date.now();
-    const after = await waitFor('a token from the resumed Keycloak', async () => {
-      const r = await tokenRequest();
-      return r.status === 200 ? r : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 200 });
+    const after = await waitFor(
+      'a token from the resumed Keycloak',
+      async () => {
+        const r = await tokenRequest();
+        return r.status === 200 ? r : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
     const recoveredMs = Date.now() - resumed;
     expect(frozenCall.status).toBe(200);
     expect(frozenToken.status).toBe(504);
@@ -209,7 +233,8 @@ describe('a tier killed or frozen', () => {
     const old = await post(edgePath(m.resources.readOnly), issued);
     recordProof(ctx, {
       attack: 'SIGKILL Keycloak (its whole process group); call /mcp with an issued token, request a new one',
-      expected: 'issued token still opens /mcp; new token request 502 upstream_unavailable at once; Keycloak restarted alone; new tokens accepted without a verifier restart',
+      expected:
+        'issued token still opens /mcp; new token request 502 upstream_unavailable at once; Keycloak restarted alone; new tokens accepted without a verifier restart',
       observed: `/mcp ${during.status}; token request ${tokenDuring.status} ${errorCode(tokenDuring)} in ${tokenMs} ms; pid ${before.keycloak} → ${after.pids!.keycloak}, ready ${secs(restartMs)} after the kill; new token accepted; token from before the restart now ${old.status} (new realm keys)`,
     });
   }, 150_000);

@@ -1,66 +1,89 @@
 /**
  * mcp-audit, the black-box auditor (audit/), judged by its verdicts on two real deployments: our edge with
- * the service agent's credentials must pass every applicable practice (but one pinned finding), and the official
+ * the service agent's credentials must pass every applicable practice, and the official
  * mongodb-mcp-server run bare on loopback (its defaults, the stack's database behind it) must be flagged
  * for what is true of it — no authentication, no Host/Origin check, write tools, `connect` (exit 1).
  * The CLI runs as a user runs it: the bin, in a child process, reading only its arguments.
  */
-import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Report } from '../../audit/src/practice.ts';
 import { ROOT } from '../../scripts/stack/manifest.ts';
-import { execIn, run, startService, waitFor, type Service } from '../../scripts/stack/process.ts';
+import { run, startService, waitFor, type Service } from '../../scripts/stack/process.ts';
 import { officialEntry } from '../../bench/official.ts';
 import { recordProof } from '../harness/proof.ts';
+import { mcpAudit } from '../harness/mcp-audit.ts';
 
 const m = inject('manifest');
-const CLI = resolve(ROOT, 'audit/src/cli.ts');
-
-/** The CLI's exit code and its JSON report; run in `netns` when the target lives there. */
-function mcpAudit(args: string[], netns: string | null = null): Promise<{ code: number; report: Report; stderr: string }> {
-  const { command, args: full } = execIn(netns, process.execPath, [CLI, ...args, '--json']);
-  return new Promise((done) => {
-    execFile(command, full, { maxBuffer: 16 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) => {
-      done({ code: err ? Number((err as { code?: number }).code ?? -1) : 0, report: JSON.parse(stdout) as Report, stderr });
-    });
-  });
-}
 
 const statusOf = (r: Report) => Object.fromEntries(r.practices.map((p) => [p.id, p.status]));
-const summary = (r: Report, status: string) => r.practices.filter((p) => p.status === status).map((p) => p.id).join(', ');
+const summary = (r: Report, status: string) =>
+  r.practices
+    .filter((p) => p.status === status)
+    .map((p) => p.id)
+    .join(', ');
 
 /**
- * A finding mcp-audit makes on our own edge, pinned so that it is seen and not silently accepted: the
- * edge serves Keycloak's metadata unchanged, which advertises dynamic client registration and CIBA,
- * and the edge answers both with 404 (it deliberately exposes neither). An MCP client that trusts the
- * metadata and tries to register is sent to a dead end. Fixed at the edge (serve metadata without them,
- * or answer them with an RFC 7591 error), this list becomes empty and the audit exits 0.
+ * Findings mcp-audit makes on our own edge, pinned so that one is seen and not silently accepted. Empty since
+ * issue #12: the edge serves its own authorization-server metadata (nginx/templates/snippets/as-metadata.conf)
+ * advertising only endpoints it routes — dynamic registration included, CIBA and the device flow not.
  */
-const KNOWN_EDGE_FINDINGS: Record<string, RegExp> = {
-  'auth-server-metadata': /^advertised but not served: registration_endpoint \S+\/clients-registrations\/openid-connect: 404; backchannel_authentication_endpoint \S+\/ext\/ciba\/auth: 404$/,
-};
+const KNOWN_EDGE_FINDINGS: Record<string, RegExp> = {};
 
 describe('mcp-audit against our edge with the service agent', () => {
-  it('passes every applicable practice but the pinned metadata finding, and exits 1 only because of it', { timeout: 180_000 }, async (ctx) => {
+  it('passes every applicable practice (no pinned finding left) and exits 0', { timeout: 180_000 }, async (ctx) => {
     const { code, report } = await mcpAudit([
       m.resources.readOnly,
-      '--ca', m.caFile,
-      '--client-id', m.clients.service.id,
-      '--client-secret-file', resolve(m.secretsDir, 'service_agent_secret'),
-      '--write-url', m.resources.readWrite,
+      '--ca',
+      m.caFile,
+      '--client-id',
+      m.clients.service.id,
+      '--client-secret-file',
+      resolve(m.secretsDir, 'service_agent_secret'),
+      '--write-url',
+      m.resources.readWrite,
     ]);
     const failed = report.practices.filter((p) => p.status === 'fail');
-    expect(failed.map((p) => p.id), JSON.stringify(failed, null, 2)).toEqual(Object.keys(KNOWN_EDGE_FINDINGS));
+    expect(
+      failed.map((p) => p.id),
+      JSON.stringify(failed, null, 2),
+    ).toEqual(Object.keys(KNOWN_EDGE_FINDINGS));
     for (const f of failed) expect(f.evidence).toMatch(KNOWN_EDGE_FINDINGS[f.id]!);
     expect(code).toBe(failed.length ? 1 : 0);
     // The practices that must not hide behind not-applicable on a deployment that claims them all.
     const s = statusOf(report);
-    for (const id of ['auth-required', 'transport-tls-version', 'transport-certificate', 'transport-plain-http', 'transport-hsts', 'dns-rebinding-host', 'dns-rebinding-origin', 'resource-metadata', 'token-accepted', 'token-alg-none', 'token-key-confusion', 'token-in-query', 'token-basic-credentials', 'session-binding', 'read-only-tools', 'write-route-scope', 'connect-tools', 'server-side-js', 'system-namespaces', 'body-limit', 'error-hygiene']) {
+    for (const id of [
+      'auth-required',
+      'transport-tls-version',
+      'transport-certificate',
+      'transport-plain-http',
+      'transport-hsts',
+      'dns-rebinding-host',
+      'dns-rebinding-origin',
+      'resource-metadata',
+      'auth-server-metadata',
+      'token-accepted',
+      'token-alg-none',
+      'token-key-confusion',
+      'token-in-query',
+      'token-basic-credentials',
+      'session-binding',
+      'read-only-tools',
+      'write-route-scope',
+      'connect-tools',
+      'server-side-js',
+      'system-namespaces',
+      'body-limit',
+      'error-hygiene',
+    ]) {
       expect(s[id], `${id}: ${report.practices.find((p) => p.id === id)?.evidence}`).toBe('pass');
     }
-    recordProof(ctx, { attack: `mcp-audit ${m.resources.readOnly} with the service agent's client credentials`, expected: 'every applicable practice passes but the pinned auth-server-metadata finding', observed: `exit ${code}; pass: ${summary(report, 'pass')}; fail: ${summary(report, 'fail') || 'none'}; n/a: ${summary(report, 'not-applicable')}` });
+    recordProof(ctx, {
+      attack: `mcp-audit ${m.resources.readOnly} with the service agent's client credentials`,
+      expected: 'every applicable practice passes, auth-server-metadata included; exit 0',
+      observed: `exit ${code}; pass: ${summary(report, 'pass')}; fail: ${summary(report, 'fail') || 'none'}; n/a: ${summary(report, 'not-applicable')}`,
+    });
   });
 });
 
@@ -68,10 +91,14 @@ describe('mcp-audit --aggressive against our edge', () => {
   it('announces each write-path probe and finds $out, $merge and a $lookup-nested $out refused on the read route', { timeout: 120_000 }, async (ctx) => {
     const { code, report, stderr } = await mcpAudit([
       m.resources.readOnly,
-      '--ca', m.caFile,
-      '--client-id', m.clients.service.id,
-      '--client-secret-file', resolve(m.secretsDir, 'service_agent_secret'),
-      '--only', 'write-stages',
+      '--ca',
+      m.caFile,
+      '--client-id',
+      m.clients.service.id,
+      '--client-secret-file',
+      resolve(m.secretsDir, 'service_agent_secret'),
+      '--only',
+      'write-stages',
       '--aggressive',
     ]);
     const [stages] = report.practices;
@@ -79,7 +106,11 @@ describe('mcp-audit --aggressive against our edge', () => {
     expect(stages!.evidence).toMatch(/^\$out: FORBIDDEN_STAGE; \$merge: FORBIDDEN_STAGE; nested \$out: FORBIDDEN_STAGE$/);
     expect(stderr.match(/--aggressive: aggregate /g)).toHaveLength(3);
     expect(code).toBe(0);
-    recordProof(ctx, { attack: 'mcp-audit --aggressive --only write-stages on /mcp (service agent)', expected: 'each probe announced; all refused; exit 0', observed: `exit ${code}; ${stages!.evidence}` });
+    recordProof(ctx, {
+      attack: 'mcp-audit --aggressive --only write-stages on /mcp (service agent)',
+      expected: 'each probe announced; all refused; exit 0',
+      observed: `exit ${code}; ${stages!.evidence}`,
+    });
   });
 });
 
@@ -109,14 +140,20 @@ describe('mcp-audit against the official mongodb-mcp-server run bare', () => {
         MDB_MCP_CONNECTION_STRING: readFileSync(resolve(m.secretsDir, 'mcp_ro_uri'), 'utf8').trim(),
       },
     });
-    const answers = () => run('curl', ['-s', '-o', '/dev/null', '--max-time', '2', url], { netns }).then(() => true, () => false);
+    const answers = () =>
+      run('curl', ['-s', '-o', '/dev/null', '--max-time', '2', url], { netns }).then(
+        () => true,
+        () => false,
+      );
     await waitFor('official mongodb-mcp-server (bare)', answers, { service: official, timeoutMs: 60_000 });
   });
   afterAll(async () => {
     await official?.stop();
   });
 
-  it('flags no authentication, no Host or Origin check, a session id as the only credential, write tools and connect, and exits 1', { timeout: 180_000 }, async (ctx) => {
+  it('flags no authentication, no Host or Origin check, a session id as the only credential, write tools and connect, and exits 1', {
+    timeout: 180_000,
+  }, async (ctx) => {
     if (m.runtime !== 'native') return ctx.skip('compose: the official server is started natively next to the stack database');
     const { code, report } = await mcpAudit([url], netns);
     const s = statusOf(report);
@@ -124,6 +161,10 @@ describe('mcp-audit against the official mongodb-mcp-server run bare', () => {
     for (const id of ['auth-required', 'dns-rebinding-host', 'dns-rebinding-origin', 'session-binding', 'read-only-tools', 'connect-tools']) {
       expect(s[id], `${id}: ${report.practices.find((p) => p.id === id)?.evidence}`).toBe('fail');
     }
-    recordProof(ctx, { attack: `mcp-audit ${url} (official 3.0.4, defaults, loopback)`, expected: 'exit 1; auth-required, dns-rebinding-*, session-binding, read-only-tools, connect-tools fail', observed: `exit ${code}; fail: ${summary(report, 'fail')}` });
+    recordProof(ctx, {
+      attack: `mcp-audit ${url} (official 3.0.4, defaults, loopback)`,
+      expected: 'exit 1; auth-required, dns-rebinding-*, session-binding, read-only-tools, connect-tools fail',
+      observed: `exit ${code}; fail: ${summary(report, 'fail')}`,
+    });
   });
 });

@@ -15,7 +15,10 @@ const m = inject('manifest');
 const CREDENTIALS = /storedKey|serverKey|salt|SCRAM-SHA|credentials/i;
 
 async function refused(p: Promise<unknown>): Promise<{ rpc: number; code: unknown; message: string }> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ProtocolError);
   const e = err as ProtocolError;
   return { rpc: e.code, code: (e.data as { code?: unknown } | undefined)?.code, message: e.message };
@@ -23,7 +26,9 @@ async function refused(p: Promise<unknown>): Promise<{ rpc: number; code: unknow
 
 describe('resources, prompts and completion through the edge, as a reader', () => {
   let mcp: McpSession;
-  beforeAll(async () => void (mcp = await connectMcp(m, m.resources.readOnly, (await serviceAgentToken(m)).access_token)));
+  beforeAll(async () => {
+    mcp = await connectMcp(m, m.resources.readOnly, (await serviceAgentToken(m)).access_token);
+  });
   afterAll(() => mcp?.close());
 
   it('refuses a resources/read of admin.system.users with NAMESPACE_FORBIDDEN, no credential in the reply, audited as refused', async (ctx) => {
@@ -33,7 +38,11 @@ describe('resources, prompts and completion through the edge, as a reader', () =
     expect(r.message).not.toMatch(CREDENTIALS);
     const line = (await auditWhere(m.auditLog.readOnly, (l) => l.event === 'resource_read' && l.resource === uri)).at(-1)?.line;
     expect(line).toMatchObject({ outcome: 'refused', errorCode: 'NAMESPACE_FORBIDDEN', tool: 'collection-schema', namespace: 'admin.system.users' });
-    recordProof(ctx, { attack: 'reader: resources/read mongodb://admin/system.users/schema via /mcp', expected: 'JSON-RPC -32602 NAMESPACE_FORBIDDEN, audited refused', observed: `${r.rpc} ${String(r.code)}, audit ${String(line?.outcome)}/${String(line?.errorCode)}` });
+    recordProof(ctx, {
+      attack: 'reader: resources/read mongodb://admin/system.users/schema via /mcp',
+      expected: 'JSON-RPC -32602 NAMESPACE_FORBIDDEN, audited refused',
+      observed: `${r.rpc} ${String(r.code)}, audit ${String(line?.outcome)}/${String(line?.errorCode)}`,
+    });
   });
 
   it('refuses the indexes of the oplog and of a system collection of the application database', async () => {
@@ -48,7 +57,11 @@ describe('resources, prompts and completion through the edge, as a reader', () =
     const config = JSON.parse(text) as Record<string, unknown>;
     expect(config).toMatchObject({ readOnly: true, connectionString: '[redacted]', proxySecret: '[redacted]' });
     expect(text).not.toMatch(/mongodb:\/\/[^"]*@/);
-    recordProof(ctx, { attack: 'reader: resources/read config://effective', expected: 'secrets redacted', observed: `connectionString=${String(config.connectionString)}, proxySecret=${String(config.proxySecret)}` });
+    recordProof(ctx, {
+      attack: 'reader: resources/read config://effective',
+      expected: 'secrets redacted',
+      observed: `connectionString=${String(config.connectionString)}, proxySecret=${String(config.proxySecret)}`,
+    });
   });
 
   it('completes database names without admin, local or config, and no collection inside admin', async (ctx) => {
@@ -56,9 +69,14 @@ describe('resources, prompts and completion through the edge, as a reader', () =
     const dbs = (await mcp.client.complete({ ref, argument: { name: 'database', value: '' } })).completion.values;
     expect(dbs).toContain(m.database.name);
     expect(dbs.filter((d) => /^(admin|local|config)$/i.test(d))).toEqual([]);
-    const inAdmin = (await mcp.client.complete({ ref, argument: { name: 'collection', value: '' }, context: { arguments: { database: 'admin' } } })).completion.values;
+    const inAdmin = (await mcp.client.complete({ ref, argument: { name: 'collection', value: '' }, context: { arguments: { database: 'admin' } } })).completion
+      .values;
     expect(inAdmin).toEqual([]);
-    recordProof(ctx, { attack: 'reader: completion/complete database, and collection inside admin', expected: 'no reserved database; nothing inside admin', observed: `databases [${dbs.join(', ')}]; admin collections [${inAdmin.join(', ')}]` });
+    recordProof(ctx, {
+      attack: 'reader: completion/complete database, and collection inside admin',
+      expected: 'no reserved database; nothing inside admin',
+      observed: `databases [${dbs.join(', ')}]; admin collections [${inAdmin.join(', ')}]`,
+    });
   });
 
   it('refuses a prompt that names admin.system.users', async () => {

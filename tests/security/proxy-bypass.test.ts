@@ -16,7 +16,9 @@ import { readAudit } from '../harness/audit.ts';
 const m = inject('manifest');
 const edgePath = (url: string) => new URL(url).pathname;
 const initialize = JSON.stringify({
-  jsonrpc: '2.0', id: 1, method: 'initialize',
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
   params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'attacker', version: '1' } },
 });
 const mcpHeaders = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
@@ -33,7 +35,11 @@ describe('from the outside network (the client namespace)', () => {
     const open: string[] = [];
     for (const t of m.internal) if ((await probeFromClient(m, t.host, t.port)) === 'open') open.push(`${t.name} ${t.host}:${t.port}`);
     expect(open).toEqual([]);
-    recordProof(ctx, { attack: `connect from outside to ${m.internal.length} internal ports`, expected: 'none answers', observed: open.length ? open.join(', ') : 'none answers' });
+    recordProof(ctx, {
+      attack: `connect from outside to ${m.internal.length} internal ports`,
+      expected: 'none answers',
+      observed: open.length ? open.join(', ') : 'none answers',
+    });
   });
 
   it('cannot route through the edge to the database even with its own route', async (ctx) => {
@@ -58,9 +64,22 @@ describe('at the edge', () => {
   });
 
   it.each([
-    '/admin/', '/admin/master/console/', '/realms/master/protocol/openid-connect/token', '/realms/mcp/../../admin/',
-    '/realms/mcp/%2e%2e/%2e%2e/admin/', '//admin/', '/mcp/../admin/', '/mcp/admin/../../admin/', '/mcpx', '/mcp/admin/x',
-    '/health/ready', '/metrics', '/', '/verify', '/_verify', '/healthz',
+    '/admin/',
+    '/admin/master/console/',
+    '/realms/master/protocol/openid-connect/token',
+    '/realms/mcp/../../admin/',
+    '/realms/mcp/%2e%2e/%2e%2e/admin/',
+    '//admin/',
+    '/mcp/../admin/',
+    '/mcp/admin/../../admin/',
+    '/mcpx',
+    '/mcp/admin/x',
+    '/health/ready',
+    '/metrics',
+    '/',
+    '/verify',
+    '/_verify',
+    '/healthz',
   ])('answers 404 for the unlisted path %s', async (path) => {
     const r = await rawRequest(m, { path });
     expect(r.status).toBe(404);
@@ -68,10 +87,20 @@ describe('at the edge', () => {
 
   it('refuses a Host that is not the public one (DNS rebinding)', async (ctx) => {
     const t = await serviceAgentToken(m);
-    const r = await rawRequest(m, { method: 'POST', path: '/mcp', headers: { ...mcpHeaders, host: 'evil.example', authorization: `Bearer ${t.access_token}` }, body: initialize });
+    const r = await rawRequest(m, {
+      method: 'POST',
+      path: '/mcp',
+      headers: { ...mcpHeaders, host: 'evil.example', authorization: `Bearer ${t.access_token}` },
+      body: initialize,
+    });
     expect(r.status).toBe(403);
     expect(r.body).toContain('host_not_allowed');
-    const o = await rawRequest(m, { method: 'POST', path: '/mcp', headers: { ...mcpHeaders, origin: 'https://evil.example', authorization: `Bearer ${t.access_token}` }, body: initialize });
+    const o = await rawRequest(m, {
+      method: 'POST',
+      path: '/mcp',
+      headers: { ...mcpHeaders, origin: 'https://evil.example', authorization: `Bearer ${t.access_token}` },
+      body: initialize,
+    });
     expect(o.status).toBe(403);
     expect(o.body).toContain('origin_not_allowed');
     recordProof(ctx, { attack: 'Host: evil.example / Origin: https://evil.example', expected: 'refused', observed: `${r.status} / ${o.status}` });
@@ -79,7 +108,13 @@ describe('at the edge', () => {
 
   it('overwrites identity headers forged by the client and never passes the token on', async (ctx) => {
     const t = await serviceAgentToken(m);
-    const forged = { 'x-auth-subject': 'forged-admin', 'x-auth-username': 'operator', 'x-auth-client-id': 'forged-agent', 'x-auth-scopes': 'mcp:read mcp:write', 'x-mcp-proxy-auth': 'guess' };
+    const forged = {
+      'x-auth-subject': 'forged-admin',
+      'x-auth-username': 'operator',
+      'x-auth-client-id': 'forged-agent',
+      'x-auth-scopes': 'mcp:read mcp:write',
+      'x-mcp-proxy-auth': 'guess',
+    };
     const mcp = await connectMcp(m, m.resources.readOnly, t.access_token, forged);
     try {
       await mcp.client.callTool({ name: 'list-collections', arguments: { database: m.database.name } });
@@ -103,7 +138,29 @@ const NO_DIRECT = "compose: the MCP servers' loopback is inside the proxy contai
 
 describe('the MCP server without the proxy', () => {
   const direct = (url: string, headers: string[]) =>
-    run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '10', '-X', 'POST', '-H', 'content-type: application/json', '-H', 'accept: application/json, text/event-stream', ...headers.flatMap((h) => ['-H', h]), '--data', initialize, url], { netns: m.direct.netns }).then(Number);
+    run(
+      'curl',
+      [
+        '-s',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '--max-time',
+        '10',
+        '-X',
+        'POST',
+        '-H',
+        'content-type: application/json',
+        '-H',
+        'accept: application/json, text/event-stream',
+        ...headers.flatMap((h) => ['-H', h]),
+        '--data',
+        initialize,
+        url,
+      ],
+      { netns: m.direct.netns },
+    ).then(Number);
   /** The real proxy credential: these attacks hold it, so only the check under test can refuse them. */
   const proxyCredential = async () => `x-mcp-proxy-auth: ${(await readFile(m.proxySecretFile, 'utf8')).trim()}`;
 
@@ -114,7 +171,11 @@ describe('the MCP server without the proxy', () => {
     const after = await readAudit(m.auditLog.readOnly);
     expect(after.length).toBeGreaterThan(before);
     expect(after.at(-1)?.outcome).toBe('refused');
-    recordProof(ctx, { attack: 'POST to the MCP server directly with forged identity', expected: '401 + audit record', observed: `401, audit outcome=${after.at(-1)?.outcome}` });
+    recordProof(ctx, {
+      attack: 'POST to the MCP server directly with forged identity',
+      expected: '401 + audit record',
+      observed: `401, audit outcome=${after.at(-1)?.outcome}`,
+    });
   });
 
   it('refuses a request that still carries an Authorization header, even with the proxy credential', async (ctx) => {
@@ -142,7 +203,8 @@ describe('sessions', () => {
     if (!sessionId) return ctx.skip('the server negotiated a stateless protocol version: there is no session to steal');
     const other = await userToken(m, 'analyst', 'mcp:read');
     const r = await rawRequest(m, {
-      method: 'POST', path: edgePath(m.resources.readOnly),
+      method: 'POST',
+      path: edgePath(m.resources.readOnly),
       headers: { ...mcpHeaders, authorization: `Bearer ${other.access_token}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' },
       body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
     });
@@ -161,7 +223,12 @@ describe('the verifier', () => {
     process.kill(pid, 'SIGSTOP');
     let status = 0;
     try {
-      const r = await rawRequest(m, { method: 'POST', path: edgePath(m.resources.readOnly), headers: { ...mcpHeaders, authorization: `Bearer ${t.access_token}` }, body: initialize });
+      const r = await rawRequest(m, {
+        method: 'POST',
+        path: edgePath(m.resources.readOnly),
+        headers: { ...mcpHeaders, authorization: `Bearer ${t.access_token}` },
+        body: initialize,
+      });
       status = r.status;
     } finally {
       process.kill(pid, 'SIGCONT');

@@ -32,7 +32,13 @@ describe('read-only enforcement through the edge', () => {
 
   const snapshot = async () => ({
     // $collStats reads collection metadata: exact, and fast where a full count is slow (FerretDB scans).
-    orders: (await admin.db(db).collection('orders').aggregate<{ count: number }>([{ $collStats: { count: {} } }]).toArray())[0]?.count,
+    orders: (
+      await admin
+        .db(db)
+        .collection('orders')
+        .aggregate<{ count: number }>([{ $collStats: { count: {} } }])
+        .toArray()
+    )[0]?.count,
     collections: (await admin.db(db).listCollections().toArray()).map((c) => c.name).sort(),
   });
 
@@ -75,7 +81,18 @@ describe('read-only enforcement through the edge', () => {
     ['$merge inside a $lookup pipeline', [{ $lookup: { from: 'customers', pipeline: [{ $merge: { into: 'stolen' } }], as: 'x' } }], 'FORBIDDEN_STAGE'],
     ['$out inside a $unionWith pipeline', [{ $unionWith: { coll: 'customers', pipeline: [{ $out: 'stolen' }] } }], 'FORBIDDEN_STAGE'],
     ['$function in $addFields', [{ $addFields: { x: { $function: { body: 'function(){return 1}', args: [], lang: 'js' } } } }], 'SERVER_SIDE_JS_DISABLED'],
-    ['$accumulator in $group', [{ $group: { _id: null, x: { $accumulator: { init: 'function(){}', accumulate: 'function(){}', accumulateArgs: [], merge: 'function(){}', lang: 'js' } } } }], 'SERVER_SIDE_JS_DISABLED'],
+    [
+      '$accumulator in $group',
+      [
+        {
+          $group: {
+            _id: null,
+            x: { $accumulator: { init: 'function(){}', accumulate: 'function(){}', accumulateArgs: [], merge: 'function(){}', lang: 'js' } },
+          },
+        },
+      ],
+      'SERVER_SIDE_JS_DISABLED',
+    ],
     ['$where in $match', [{ $match: { $where: 'sleep(10000) || true' } }], 'SERVER_SIDE_JS_DISABLED'],
   ];
 
@@ -98,7 +115,11 @@ describe('read-only enforcement through the edge', () => {
   it('leaves the database unchanged after every refused call, checked with the admin URI', async (ctx) => {
     if (!canSeeDb) return ctx.skip(NO_DB);
     expect(await snapshot()).toEqual(before);
-    recordProof(ctx, { attack: '9 write tools + 8 forbidden pipelines + explain, as a reader', expected: 'database unchanged', observed: `${before.orders} orders, ${before.collections.length} collections, as before` });
+    recordProof(ctx, {
+      attack: '9 write tools + 8 forbidden pipelines + explain, as a reader',
+      expected: 'database unchanged',
+      observed: `${before.orders} orders, ${before.collections.length} collections, as before`,
+    });
   });
 
   it('refuses $where in a find filter with SERVER_SIDE_JS_DISABLED', async () => {
@@ -125,7 +146,8 @@ describe('read-only enforcement through the edge', () => {
 describe('read-only enforcement by the database itself', () => {
   it('refuses a write from the reader database user even when the MCP layer is bypassed', async (ctx) => {
     if (!canSeeDb) return ctx.skip(NO_DB);
-    if (m.database.kind !== 'mongod') return ctx.skip('FerretDB has no roles: the reader user could write; runs where mongod exists (compose, or mongod on PATH)');
+    if (m.database.kind !== 'mongod')
+      return ctx.skip('FerretDB has no roles: the reader user could write; runs where mongod exists (compose, or mongod on PATH)');
     const { readFile } = await import('node:fs/promises');
     const password = (await readFile(`${m.secretsDir}/db_reader_password`, 'utf8')).trim();
     const uri = new URL(m.database.uri);

@@ -18,7 +18,7 @@ import { MANIFEST_PATH, currentManifest } from '../harness/manifest.ts';
 import { serviceAgentToken } from '../harness/tokens.ts';
 import { fetchWithCa } from '../harness/http.ts';
 import { connectMcp } from '../harness/mcp.ts';
-import { keycloakAdmin } from '../harness/keycloak-admin.ts';
+import { keycloakAdmin, withTokenLifespan } from '../harness/keycloak-admin.ts';
 
 const m = inject('manifest');
 const STACK = dirname(MANIFEST_PATH);
@@ -60,7 +60,9 @@ function groupMembers(leader: number): number[] {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // state ppid pgrp …
       if (Number(fields[2]) === leader) pids.push(Number(name));
-    } catch { /* exited meanwhile */ }
+    } catch {
+      /* exited meanwhile */
+    }
   }
   return pids;
 }
@@ -79,7 +81,10 @@ describe('state at rest', () => {
     expect(rel).toContain('manifest.json');
     expect(rel.some((f) => f.startsWith('secrets/'))).toBe(true);
     if (m.runtime === 'native') {
-      expect(rel.some((f) => /keycloak\/home\/data\/h2\/keycloakdb\.mv\.db$/.test(f)), 'Keycloak H2 database').toBe(true);
+      expect(
+        rel.some((f) => /keycloak\/home\/data\/h2\/keycloakdb\.mv\.db$/.test(f)),
+        'Keycloak H2 database',
+      ).toBe(true);
       expect(rel).toEqual(expect.arrayContaining(['certs/ca.key', 'certs/edge.key', 'logs/verifier.audit.jsonl', 'logs/mcp-ro.audit.jsonl']));
       expect(files).toContain(m.logs.nginxError);
       expect(rel.some((f) => f.startsWith('db/data/'))).toBe(true);
@@ -87,7 +92,11 @@ describe('state at rest', () => {
     const exposed = exposedEntries(STACK).map((e) => `${relative(STACK, e.path) || '.'} ${e.kind} ${e.mode.toString(8)}`);
     expect(exposed).toEqual([]);
     expect(statSync(STACK).mode & 0o777).toBe(0o700);
-    recordProof(ctx, { attack: `another local user looks for readable state under .stack/ (${files.length} files)`, expected: 'dirs 0700, files owner-only', observed: `${exposed.length} exposed` });
+    recordProof(ctx, {
+      attack: `another local user looks for readable state under .stack/ (${files.length} files)`,
+      expected: 'dirs 0700, files owner-only',
+      observed: `${exposed.length} exposed`,
+    });
   });
 
   it('lets nobody open any of them — the Keycloak database with the signing key included', async (ctx) => {
@@ -105,7 +114,8 @@ describe('state at rest', () => {
 
   it('runs every tier process with umask 077', async (ctx) => {
     // The compose manifest carries an empty pids map: there the engine runs the tiers.
-    if (m.runtime !== 'native' || !m.pids) return ctx.skip('compose: the engine runs the tiers; Keycloak\'s umask is asserted from the engine by compose-hardening');
+    if (m.runtime !== 'native' || !m.pids)
+      return ctx.skip("compose: the engine runs the tiers; Keycloak's umask is asserted from the engine by compose-hardening");
     const seen: string[] = [];
     // Today's pids: a tier a fault suite killed runs again under a new one (restarted with the same umask).
     const pids = (await currentManifest()).pids ?? {};
@@ -118,7 +128,11 @@ describe('state at rest', () => {
         seen.push(`${tier}:${pid}`);
       }
     }
-    recordProof(ctx, { attack: 'read /proc/<pid>/status of every tier process', expected: 'Umask 0077', observed: `0077 on ${seen.length} processes of ${Object.keys(pids).length} tiers` });
+    recordProof(ctx, {
+      attack: 'read /proc/<pid>/status of every tier process',
+      expected: 'Umask 0077',
+      observed: `0077 on ${seen.length} processes of ${Object.keys(pids).length} tiers`,
+    });
   });
 });
 
@@ -126,26 +140,20 @@ describe('forged-lifetime tokens', () => {
   it('refuses a correctly signed token that lives longer than the realm grants (401 invalid_token, lifetime_too_long)', async (ctx) => {
     const api = await keycloakAdmin(m);
     if (!api) return ctx.skip("compose: Keycloak's admin API is not reachable from the host; the verifier unit tests prove the rule");
-    // Only the realm's own key can sign a token the verifier checks, so Keycloak itself mints the
-    // over-long token: the service agent's access-token lifespan is raised to a year for one request.
-    const [client] = (await (await api(`/clients?clientId=${m.clients.service.id}`)).json()) as { id: string; attributes?: Record<string, string> }[];
-    const original = { ...client! };
-    const put = (attributes: Record<string, string>) => api(`/clients/${client!.id}`, { method: 'PUT', body: JSON.stringify({ ...original, attributes }) });
-    let token: string;
-    try {
-      expect((await put({ ...original.attributes, 'access.token.lifespan': String(365 * 86_400) })).status).toBe(204);
-      token = (await serviceAgentToken(m)).access_token;
-    } finally {
-      // Keycloak merges attributes on update: an absent key keeps its value, an empty one means "realm default".
-      expect((await put({ ...original.attributes, 'access.token.lifespan': original.attributes?.['access.token.lifespan'] ?? '' })).status).toBe(204);
-    }
+    // The service agent's access-token lifespan is raised to a year for one request.
+    const token = (await withTokenLifespan(api, m.clients.service.id, 365 * 86_400, () => serviceAgentToken(m))).access_token;
     const claims = decodeJwt(token);
     // Keycloak caps it at the SSO session maximum (8 h): still 80 times what the realm grants access tokens.
     expect(claims.exp! - claims.iat!).toBeGreaterThan(3_600);
     const r = await fetchWithCa(m.caFile)(m.resources.readOnly, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'forger', version: '1' } } }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'forger', version: '1' } },
+      }),
     });
     expect(r.status).toBe(401);
     expect(r.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
@@ -161,9 +169,18 @@ describe('forged-lifetime tokens', () => {
     const ok = await fetchWithCa(m.caFile)(m.resources.readOnly, {
       method: 'POST',
       headers: { authorization: `Bearer ${normal.access_token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'agent', version: '1' } } }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'agent', version: '1' } },
+      }),
     });
     expect(ok.status).toBe(200);
-    recordProof(ctx, { attack: `token signed by the realm key living ${claims.exp! - claims.iat!} s (what a leaked key mints)`, expected: '401 invalid_token, audited lifetime_too_long', observed: `${r.status}, ${refusal?.code}` });
+    recordProof(ctx, {
+      attack: `token signed by the realm key living ${claims.exp! - claims.iat!} s (what a leaked key mints)`,
+      expected: '401 invalid_token, audited lifetime_too_long',
+      observed: `${r.status}, ${refusal?.code}`,
+    });
   });
 });

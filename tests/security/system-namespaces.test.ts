@@ -12,6 +12,7 @@ import { serviceAgentToken, userToken } from '../harness/tokens.ts';
 import { errorCode, connectMcp, resultText, type McpSession } from '../harness/mcp.ts';
 import { auditWhere } from '../harness/audit.ts';
 import { recordProof } from '../harness/proof.ts';
+import { unfence } from '../../server/src/tools/format.ts';
 
 const m = inject('manifest');
 const db = m.database.name;
@@ -21,7 +22,6 @@ const canSeeDb = m.runtime === 'native';
 const NO_DB = 'compose: the database is only reachable inside its internal network; runs natively';
 // What admin.system.users would leak: any of these in a reply means the refusal carried data.
 const CREDENTIALS = /storedKey|serverKey|salt|SCRAM-SHA|credentials/i;
-
 
 async function call(s: McpSession, name: string, args: Record<string, unknown>) {
   const r = await s.client.callTool({ name, arguments: args });
@@ -33,9 +33,18 @@ const lookups: Array<[string, unknown[]]> = [
   ['$lookup from system.users', [{ $lookup: { from: 'system.users', localField: 'a', foreignField: 'user', as: 'u' } }]],
   ['$unionWith {db: admin, coll: system.users}', [{ $unionWith: { db: 'admin', coll: 'system.users' } }]],
   ['$unionWith system.users', [{ $unionWith: 'system.users' }]],
-  ['$graphLookup from {db: admin, coll: system.users}', [{ $graphLookup: { from: { db: 'admin', coll: 'system.users' }, startWith: '$a', connectFromField: 'a', connectToField: 'user', as: 'u' } }]],
-  ['$lookup into admin inside a $facet branch', [{ $facet: { ok: [{ $match: {} }], leak: [{ $lookup: { from: { db: 'Admin', coll: 'system.users' }, pipeline: [], as: 'u' } }] } }]],
-  ['$unionWith admin nested in a $lookup sub-pipeline in $facet', [{ $facet: { a: [{ $lookup: { from: 'customers', as: 'c', pipeline: [{ $unionWith: { coll: 'system.users', db: 'admin' } }] } }] } }]],
+  [
+    '$graphLookup from {db: admin, coll: system.users}',
+    [{ $graphLookup: { from: { db: 'admin', coll: 'system.users' }, startWith: '$a', connectFromField: 'a', connectToField: 'user', as: 'u' } }],
+  ],
+  [
+    '$lookup into admin inside a $facet branch',
+    [{ $facet: { ok: [{ $match: {} }], leak: [{ $lookup: { from: { db: 'Admin', coll: 'system.users' }, pipeline: [], as: 'u' } }] } }],
+  ],
+  [
+    '$unionWith admin nested in a $lookup sub-pipeline in $facet',
+    [{ $facet: { a: [{ $lookup: { from: 'customers', as: 'c', pipeline: [{ $unionWith: { coll: 'system.users', db: 'admin' } }] } }] } }],
+  ],
   ['$currentOp (other callers\u2019 operations)', [{ $currentOp: { allUsers: true } }]],
   ['$listSessions', [{ $listSessions: { allUsers: true } }]],
   ['$changeStream for the cluster', [{ $changeStream: { allChangesForCluster: true } }]],
@@ -59,7 +68,11 @@ describe('reserved namespaces, as a reader through the edge', () => {
     expect(r.text).not.toMatch(CREDENTIALS);
     const line = (await auditWhere(m.auditLog.readOnly, (l) => l.tool === 'find' && l.namespace === 'admin.system.users')).at(-1)?.line;
     expect(line).toMatchObject({ outcome: 'refused', errorCode: 'NAMESPACE_FORBIDDEN' });
-    recordProof(ctx, { attack: 'reader: find admin.system.users via /mcp', expected: 'NAMESPACE_FORBIDDEN, audited refused', observed: `${r.code}, audit outcome ${String(line?.outcome)}` });
+    recordProof(ctx, {
+      attack: 'reader: find admin.system.users via /mcp',
+      expected: 'NAMESPACE_FORBIDDEN, audited refused',
+      observed: `${r.code}, audit outcome ${String(line?.outcome)}`,
+    });
   });
 
   it('refuses the users collection however the database name is spelled', async () => {
@@ -72,7 +85,13 @@ describe('reserved namespaces, as a reader through the edge', () => {
   });
 
   it('refuses the oplog, the config database and the system collections of the application database', async () => {
-    for (const [database, collection] of [['local', 'oplog.rs'], ['config', 'system.sessions'], ['config', 'transactions'], [db, 'system.views'], [db, 'system.profile']] as const) {
+    for (const [database, collection] of [
+      ['local', 'oplog.rs'],
+      ['config', 'system.sessions'],
+      ['config', 'transactions'],
+      [db, 'system.views'],
+      [db, 'system.profile'],
+    ] as const) {
       const r = await call(mcp, 'find', { database, collection, filter: {} });
       expect(r.code, `${database}.${collection}`).toBe('NAMESPACE_FORBIDDEN');
     }
@@ -90,7 +109,11 @@ describe('reserved namespaces, as a reader through the edge', () => {
     const pipeline = [{ $unionWith: { db: 'admin', coll: 'system.users' } }];
     const viaLookup = await call(mcp, 'explain', { database: db, collection: 'orders', method: [{ name: 'aggregate', arguments: { pipeline } }] });
     expect(viaLookup.code).toBe('NAMESPACE_FORBIDDEN');
-    recordProof(ctx, { attack: 'reader: explain find admin.system.users; explain $unionWith admin.system.users', expected: 'NAMESPACE_FORBIDDEN', observed: `${onAdmin.code}, ${viaLookup.code}` });
+    recordProof(ctx, {
+      attack: 'reader: explain find admin.system.users; explain $unionWith admin.system.users',
+      expected: 'NAMESPACE_FORBIDDEN',
+      observed: `${onAdmin.code}, ${viaLookup.code}`,
+    });
   });
 
   it.each([
@@ -108,7 +131,7 @@ describe('reserved namespaces, as a reader through the edge', () => {
   it('hides admin, local and config from list-databases', async (ctx) => {
     const r = await call(mcp, 'list-databases', {});
     expect(r.isError, r.text).toBe(false);
-    const names = (JSON.parse(r.text.slice(r.text.indexOf('\n') + 1)) as Array<{ name: string }>).map((d) => d.name);
+    const names = (JSON.parse(unfence(r.text)?.data ?? '') as Array<{ name: string }>).map((d) => d.name);
     expect(names).toContain(db);
     expect(names.filter((n) => RESERVED.test(n))).toEqual([]);
     let hidden = 'not compared (compose)';
@@ -122,13 +145,17 @@ describe('reserved namespaces, as a reader through the edge', () => {
         await admin.close();
       }
     }
-    recordProof(ctx, { attack: 'reader: list-databases', expected: 'no admin/local/config', observed: `${names.length} listed, hidden: ${hidden || 'none present'}` });
+    recordProof(ctx, {
+      attack: 'reader: list-databases',
+      expected: 'no admin/local/config',
+      observed: `${names.length} listed, hidden: ${hidden || 'none present'}`,
+    });
   });
 
   it('hides system collections from list-collections', async () => {
     const r = await call(mcp, 'list-collections', { database: db });
     expect(r.isError, r.text).toBe(false);
-    const names = JSON.parse(r.text.slice(r.text.indexOf('\n') + 1)) as string[];
+    const names = JSON.parse(unfence(r.text)?.data ?? '') as string[];
     expect(names).toContain('orders');
     expect(names.filter((n) => /^system\./i.test(n))).toEqual([]);
   });
@@ -150,9 +177,15 @@ describe('reserved namespaces, as the operator on the read-write route', () => {
     const r = await call(mcp, 'find', { database: 'admin', collection: 'system.users', filter: {} });
     expect(r.code, r.text).toBe('NAMESPACE_FORBIDDEN');
     expect(r.text).not.toMatch(CREDENTIALS);
-    const line = (await auditWhere(m.auditLog.readWrite, (l) => l.tool === 'find' && l.username === 'operator' && l.namespace === 'admin.system.users')).at(-1)?.line;
+    const line = (await auditWhere(m.auditLog.readWrite, (l) => l.tool === 'find' && l.username === 'operator' && l.namespace === 'admin.system.users')).at(
+      -1,
+    )?.line;
     expect(line).toMatchObject({ outcome: 'refused', errorCode: 'NAMESPACE_FORBIDDEN' });
-    recordProof(ctx, { attack: 'operator (mcp:write): find admin.system.users via /mcp/admin', expected: 'NAMESPACE_FORBIDDEN (default, no allowReservedNamespaces)', observed: String(r.code) });
+    recordProof(ctx, {
+      attack: 'operator (mcp:write): find admin.system.users via /mcp/admin',
+      expected: 'NAMESPACE_FORBIDDEN (default, no allowReservedNamespaces)',
+      observed: String(r.code),
+    });
   });
 
   it.each(lookups)('refuses the operator an aggregation with %s', async (_what, pipeline) => {
@@ -186,14 +219,21 @@ describe('reserved namespaces, as the operator on the read-write route', () => {
       try {
         for (const d of ['admin', 'config', db]) {
           const names = (await admin.db(d).listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
-          expect(names.filter((n) => n.includes(probe)), d).toEqual([]);
+          expect(
+            names.filter((n) => n.includes(probe)),
+            d,
+          ).toEqual([]);
         }
         observed += '; no probe collection in admin, config or the app database';
       } finally {
         await admin.close();
       }
     } else observed += ` (${NO_DB})`;
-    recordProof(ctx, { attack: 'operator: 9 write tools + $out/$merge into admin/config/local/system.*', expected: 'NAMESPACE_FORBIDDEN, nothing written', observed });
+    recordProof(ctx, {
+      attack: 'operator: 9 write tools + $out/$merge into admin/config/local/system.*',
+      expected: 'NAMESPACE_FORBIDDEN, nothing written',
+      observed,
+    });
   });
 
   it('still serves the operator the application database', async () => {

@@ -6,6 +6,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { SignJWT, generateKeyPair } from 'jose';
 import { rawRequest } from '../harness/http.ts';
 import { claims, exchange, refresh, revoke, serviceAgentToken, userToken } from '../harness/tokens.ts';
+import { unsignedJwt } from '../../audit/src/probes/oauth.ts';
 import { connectMcp } from '../harness/mcp.ts';
 import { recordProof } from '../harness/proof.ts';
 
@@ -13,14 +14,17 @@ const m = inject('manifest');
 const ro = new URL(m.resources.readOnly).pathname;
 const rw = new URL(m.resources.readWrite).pathname;
 const initialize = JSON.stringify({
-  jsonrpc: '2.0', id: 1, method: 'initialize',
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
   params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'suite', version: '1' } },
 });
 
 /** One MCP initialize through the edge with the given headers; status + challenge. */
 async function knock(path: string, headers: Record<string, string>, query = '') {
   const r = await rawRequest(m, {
-    method: 'POST', path: path + query,
+    method: 'POST',
+    path: path + query,
     headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
     body: initialize,
   });
@@ -47,7 +51,7 @@ describe('client credentials (service agent)', () => {
 });
 
 describe('authorization code + PKCE (user-facing agent)', () => {
-  it("gives the analyst the read route only, even when the analyst asks for mcp:write", async (ctx) => {
+  it('gives the analyst the read route only, even when the analyst asks for mcp:write', async (ctx) => {
     const t = await userToken(m, 'analyst', 'mcp:read mcp:write');
     expect((await knock(ro, bearer(t.access_token))).status).toBe(200);
     const w = await knock(rw, bearer(t.access_token));
@@ -94,50 +98,87 @@ describe('token exchange (RFC 8693)', () => {
     expect((await knock(ro, bearer(x.access_token))).status).toBe(200);
     expect((await knock(rw, bearer(x.access_token))).status).toBe(403);
     expect(c.sub).toBe(claims(user.access_token).sub);
-    recordProof(ctx, { attack: "exchanged operator token on /mcp/admin", expected: '403 (down-scoped to mcp:read)', observed: '403' });
+    recordProof(ctx, { attack: 'exchanged operator token on /mcp/admin', expected: '403 (down-scoped to mcp:read)', observed: '403' });
   });
 });
 
 describe('tokens the edge refuses', () => {
   const refusals: Array<[string, () => Promise<{ headers: Record<string, string>; query?: string }>, number, RegExp]> = [
     ['no token at all', async () => ({ headers: {} }), 401, /resource_metadata="[^"]+oauth-protected-resource/],
-    ['alg none', async () => {
-      const t = await serviceAgentToken(m);
-      const [, p] = t.access_token.split('.');
-      return { headers: bearer(`${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${p}.`) };
-    }, 401, /invalid_token/],
-    ['a tampered signature', async () => {
-      const t = await serviceAgentToken(m);
-      const [h, p, s] = t.access_token.split('.');
-      return { headers: bearer(`${h}.${p}.${s!.slice(0, -4)}AAAA`) };
-    }, 401, /invalid_token/],
-    ['a token signed by another key with a forged issuer', async () => {
-      const { privateKey } = await generateKeyPair('RS256');
-      const jwt = await new SignJWT({ scope: 'mcp:read mcp:write', typ: 'Bearer', azp: 'evil' })
-        .setProtectedHeader({ alg: 'RS256', kid: 'evil' }).setIssuer(m.issuer).setAudience(m.resources.readOnly)
-        .setSubject('evil').setIssuedAt().setExpirationTime('5m').sign(privateKey);
-      return { headers: bearer(jwt) };
-    }, 401, /invalid_token/],
-    ['an ID token', async () => {
-      const t = await userToken(m, 'analyst', 'mcp:read');
-      return { headers: bearer(t.id_token!) };
-    }, 401, /invalid_token/],
-    ['a refresh token', async () => {
-      const t = await userToken(m, 'analyst', 'mcp:read');
-      return { headers: bearer(t.refresh_token!) };
-    }, 401, /invalid_token/],
-    ['a valid token in the query string', async () => {
-      const t = await serviceAgentToken(m);
-      return { headers: {}, query: `?access_token=${t.access_token}` };
-    }, 400, /credential_in_query/], // refused by the edge before anything logs the query (edge-hardening suite)
-    ['Basic credentials of a real user (impersonation)', async () => ({
-      headers: { authorization: `Basic ${Buffer.from(`analyst:${m.users.analyst.password}`).toString('base64')}` },
-    }), 401, /Bearer/],
+    // The real token's claims under alg "none": the forgery mcp-audit's token-alg-none probe sends.
+    ['alg none', async () => ({ headers: bearer(unsignedJwt(claims((await serviceAgentToken(m)).access_token))) }), 401, /invalid_token/],
+    [
+      'a tampered signature',
+      async () => {
+        const t = await serviceAgentToken(m);
+        const [h, p, s] = t.access_token.split('.');
+        return { headers: bearer(`${h}.${p}.${s!.slice(0, -4)}AAAA`) };
+      },
+      401,
+      /invalid_token/,
+    ],
+    [
+      'a token signed by another key with a forged issuer',
+      async () => {
+        const { privateKey } = await generateKeyPair('RS256');
+        const jwt = await new SignJWT({ scope: 'mcp:read mcp:write', typ: 'Bearer', azp: 'evil' })
+          .setProtectedHeader({ alg: 'RS256', kid: 'evil' })
+          .setIssuer(m.issuer)
+          .setAudience(m.resources.readOnly)
+          .setSubject('evil')
+          .setIssuedAt()
+          .setExpirationTime('5m')
+          .sign(privateKey);
+        return { headers: bearer(jwt) };
+      },
+      401,
+      /invalid_token/,
+    ],
+    [
+      'an ID token',
+      async () => {
+        const t = await userToken(m, 'analyst', 'mcp:read');
+        return { headers: bearer(t.id_token!) };
+      },
+      401,
+      /invalid_token/,
+    ],
+    [
+      'a refresh token',
+      async () => {
+        const t = await userToken(m, 'analyst', 'mcp:read');
+        return { headers: bearer(t.refresh_token!) };
+      },
+      401,
+      /invalid_token/,
+    ],
+    [
+      'a valid token in the query string',
+      async () => {
+        const t = await serviceAgentToken(m);
+        return { headers: {}, query: `?access_token=${t.access_token}` };
+      },
+      400,
+      /credential_in_query/,
+    ], // refused by the edge before anything logs the query (edge-hardening suite)
+    [
+      'Basic credentials of a real user (impersonation)',
+      async () => ({
+        headers: { authorization: `Basic ${Buffer.from(`analyst:${m.users.analyst.password}`).toString('base64')}` },
+      }),
+      401,
+      /Bearer/,
+    ],
     ['an API key header (direct authentication)', async () => ({ headers: { 'x-api-key': 'k'.repeat(32) } }), 401, /Bearer/],
-    ['pass-through database credentials beside a valid token', async () => {
-      const t = await serviceAgentToken(m);
-      return { headers: { ...bearer(t.access_token), 'x-mongodb-uri': 'mongodb://root:root@db:27017' } };
-    }, 401, /invalid_request/],
+    [
+      'pass-through database credentials beside a valid token',
+      async () => {
+        const t = await serviceAgentToken(m);
+        return { headers: { ...bearer(t.access_token), 'x-mongodb-uri': 'mongodb://root:root@db:27017' } };
+      },
+      401,
+      /invalid_request/,
+    ],
   ];
 
   // One status each, and its reason: the challenge's error for a 401, the edge's error code for a 400.

@@ -2,11 +2,12 @@
  * scripts/certs.sh and scripts/secrets.sh: the PKI and secrets every tier depends on. Runs openssl only.
  */
 import { execFileSync } from 'node:child_process';
-import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SECRET_NAMES } from '../../contract/contract.ts';
 
 const SCRIPTS = join(import.meta.dirname, '../../scripts');
 const sh = (script: string, dir: string) => execFileSync('bash', [join(SCRIPTS, script), dir], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -16,6 +17,22 @@ const secrets = () => join(dir, 'secrets');
 const cert = (name: string) => new X509Certificate(readFileSync(join(certs(), `${name}.crt`)));
 const mode = (f: string) => statSync(f).mode & 0o777;
 const mtimes = (d: string) => Object.fromEntries(readdirSync(d).map((f) => [f, statSync(join(d, f)).mtimeMs]));
+const keyMatchesCert = (name: string) =>
+  createPublicKey(readFileSync(join(certs(), `${name}.key`)))
+    .export({ format: 'der', type: 'spki' })
+    .equals(cert(name).publicKey.export({ format: 'der', type: 'spki' }));
+
+/** A PATH where `openssl` fails for the commands that make something (signing a leaf, `rand`) and passes the rest on. */
+function failingOpenssl(): NodeJS.ProcessEnv {
+  const real = execFileSync('sh', ['-c', 'command -v openssl'], { encoding: 'utf8' }).trim();
+  const bin = join(dir, 'failing-bin');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, 'openssl'), `#!/bin/sh\ncase "$1 $2" in "x509 -req" | "rand "*) echo "simulated failure" >&2; exit 1 ;; esac\nexec ${real} "$@"\n`);
+  chmodSync(join(bin, 'openssl'), 0o755);
+  return { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+}
+const shWith = (env: NodeJS.ProcessEnv, script: string, out: string) =>
+  execFileSync('bash', [join(SCRIPTS, script), out], { stdio: ['ignore', 'ignore', 'pipe'], env });
 
 describe('generated certificates and secrets', () => {
   beforeAll(() => {
@@ -65,9 +82,30 @@ describe('generated certificates and secrets', () => {
     expect(cert('keycloak').checkHost('keycloak')).toBe('keycloak');
   });
 
+  // Why: a failure inside a function called under `if`/`||` does not stop a `set -e` script; certs.sh once
+  // went on with a new key, its old certificate and the new SAN recorded as issued, and exited 0.
+  it('stops with an error and keeps the previous key and certificate when openssl fails while reissuing one', () => {
+    writeFileSync(join(certs(), 'edge.san'), 'DNS:stale');
+    const serial = cert('edge').serialNumber;
+    expect(() => shWith(failingOpenssl(), 'certs.sh', certs())).toThrow(/simulated failure/);
+    expect(cert('edge').serialNumber).toBe(serial);
+    expect(keyMatchesCert('edge')).toBe(true);
+    expect(readdirSync(certs()).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    // The next good run still sees the stale SAN and reissues.
+    sh('certs.sh', certs());
+    expect(cert('edge').serialNumber).not.toBe(serial);
+    expect(keyMatchesCert('edge')).toBe(true);
+  });
+
+  it('stops with an error and writes no secret when openssl cannot make one', () => {
+    const out = join(dir, 'secrets-failing');
+    expect(() => shWith(failingOpenssl(), 'secrets.sh', out)).toThrow(/simulated failure/);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
   it('generates URL-safe secrets of at least 32 characters, owner-only', () => {
-    for (const name of ['proxy_secret', 'db_admin_password', 'db_reader_password', 'db_writer_password', 'kc_admin_password',
-      'service_agent_secret', 'exchanger_secret', 'analyst_password', 'operator_password']) {
+    // mongo_keyfile is base64 (mongod's keyFile alphabet), checked apart.
+    for (const name of SECRET_NAMES.filter((n) => n !== 'mongo_keyfile')) {
       const v = readFileSync(join(secrets(), name), 'utf8');
       expect(v).toMatch(/^[A-Za-z0-9_-]{32,}$/);
       expect(mode(join(secrets(), name))).toBe(0o600);

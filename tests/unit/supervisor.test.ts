@@ -14,8 +14,13 @@ function fakeService(name: string): Service & { kill(signal?: NodeJS.Signals): v
   let end!: (e: { code: number | null; signal: NodeJS.Signals | null }) => void;
   const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => (end = r));
   return {
-    name, pid: nextPid++, logFile: '/dev/null', ended, exited: ended.then((e) => e.code),
-    stop: async () => end({ code: 0, signal: null }), tail: () => `${name} last line`,
+    name,
+    pid: nextPid++,
+    logFile: '/dev/null',
+    ended,
+    exited: ended.then((e) => e.code),
+    stop: async () => end({ code: 0, signal: null }),
+    tail: () => `${name} last line`,
     kill: (signal = 'SIGKILL') => end({ code: null, signal }),
   };
 }

@@ -14,7 +14,9 @@ export const authRequired: Practice = {
     if (r.status !== 401) return fail(`initialize without credentials answered ${r.status}, not 401`);
     if (!challenge || !/^Bearer\b/i.test(challenge)) return fail(`401 without a Bearer WWW-Authenticate challenge (${challenge ?? 'none'})`);
     const metadata = resourceMetadataOf(challenge);
-    return metadata ? pass(`401, WWW-Authenticate: Bearer … resource_metadata="${metadata}"`) : fail('401 Bearer challenge without resource_metadata (RFC 9728 §5.1)');
+    return metadata
+      ? pass(`401, WWW-Authenticate: Bearer … resource_metadata="${metadata}"`)
+      : fail('401 Bearer challenge without resource_metadata (RFC 9728 §5.1)');
   },
 };
 
@@ -26,7 +28,8 @@ export const resourceMetadata: Practice = {
     if (await ctx.servesAnonymously()) return notApplicable('the target requires no authorization (see auth-required)');
     const m = await ctx.resourceMetadata();
     if (m.status !== 200 || !m.doc) return fail(`${m.url} answered ${m.status} without a JSON document`);
-    if (m.doc.resource !== ctx.target.url.toString()) return fail(`resource is ${JSON.stringify(m.doc.resource)}, not ${ctx.target.url} (RFC 9728 §3.3: the client MUST reject it)`);
+    if (m.doc.resource !== ctx.target.url.toString())
+      return fail(`resource is ${JSON.stringify(m.doc.resource)}, not ${ctx.target.url} (RFC 9728 §3.3: the client MUST reject it)`);
     const servers = await ctx.authServers();
     if (!servers.length) return fail('no authorization_servers');
     const insecure = servers.filter((s) => !s.startsWith('https://'));

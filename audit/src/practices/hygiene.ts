@@ -34,7 +34,10 @@ export const errorHygiene: Practice = {
     if (s) {
       const t = await ctx.readTarget();
       const bogusFind = { ...t?.common, database: t?.database, collection: t?.collection, filter: { $mcpAuditBogus: 1 } };
-      for (const [name, args] of [['mcp-audit-no-such-tool', {}], ['find', bogusFind]] as const) {
+      for (const [name, args] of [
+        ['mcp-audit-no-such-tool', {}],
+        ['find', bogusFind],
+      ] as const) {
         const r = await callTool(s, name, args);
         const text = JSON.stringify(r.result ?? r.detail);
         for (const [what, re] of LEAKS) if (re.test(text)) leaks.push(`${what} in the error of tools/call ${name}`);

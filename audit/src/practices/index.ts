@@ -2,8 +2,8 @@
 import type { Practice } from '../practice.ts';
 import { certificate, hsts, plainHttpRefused, tlsVersion } from './transport.ts';
 import { authRequired, authServerMetadata, resourceMetadata } from './discovery.ts';
-import { algNone, basicCredentials, idToken, keyConfusion, tokenInQuery, validTokenAccepted } from './tokens.ts';
-import { bodyLimit, foreignHost, foreignOrigin, sessionBinding } from './requests.ts';
+import { algNone, basicCredentials, expiredToken, idToken, keyConfusion, otherAudience, tokenInQuery, validTokenAccepted } from './tokens.ts';
+import { bodyLimit, connectionLimit, foreignHost, foreignOrigin, rateLimit, sessionBinding } from './requests.ts';
 import { connectTools, readOnlyTools, serverSideJs, systemNamespaces, writeRouteScope, writeStages } from './tools.ts';
 import { errorHygiene } from './hygiene.ts';
 
@@ -23,6 +23,8 @@ export const PRACTICES: readonly Practice[] = [
   tokenInQuery,
   basicCredentials,
   idToken,
+  expiredToken,
+  otherAudience,
   sessionBinding,
   readOnlyTools,
   writeRouteScope,
@@ -31,5 +33,7 @@ export const PRACTICES: readonly Practice[] = [
   systemNamespaces,
   writeStages,
   bodyLimit,
+  rateLimit,
+  connectionLimit,
   errorHygiene,
 ];

@@ -2,21 +2,27 @@
 import { fail, notApplicable, pass, snippet, SOURCES, type AuditContext, type Outcome, type Practice } from './shared.ts';
 import { header, rawRequest, type Endpoint, type RawResponse } from '../probes/http.ts';
 import { initializeBody, MCP_HEADERS } from '../probes/mcp.ts';
-import { getJson, keyConfusionJwt, unsignedJwt } from '../probes/oauth.ts';
+import { audienceOf, claimsOf, getJson, keyConfusionJwt, unsignedJwt } from '../probes/oauth.ts';
 
 /** initialize with the given extra headers and path; the answer decides whether the credential was taken. */
 export async function initializeWith(e: Endpoint, headers: Record<string, string>, path?: string): Promise<RawResponse> {
   const r = await rawRequest(e, { method: 'POST', path, headers: { ...MCP_HEADERS, ...headers }, body: initializeBody() });
   // A session the probe opened by succeeding is ended at once: an audit holds no caller's session quota.
   const sessionId = header(r, 'mcp-session-id');
-  if (r.status === 200 && sessionId) await rawRequest(e, { method: 'DELETE', path, headers: { ...MCP_HEADERS, ...headers, 'mcp-session-id': sessionId } }).catch(() => undefined);
+  if (r.status === 200 && sessionId)
+    await rawRequest(e, { method: 'DELETE', path, headers: { ...MCP_HEADERS, ...headers, 'mcp-session-id': sessionId } }).catch(() => undefined);
   return r;
 }
 
 const refused = (r: RawResponse, what: string): Outcome =>
-  r.status === 200 ? fail(`${what} accepted: initialize answered 200`) : r.status >= 400 && r.status < 500 ? pass(`${what} refused with ${r.status} ${snippet(r.body, 80)}`) : fail(`${what} answered ${r.status}`);
+  r.status === 200
+    ? fail(`${what} accepted: initialize answered 200`)
+    : r.status >= 400 && r.status < 500
+      ? pass(`${what} refused with ${r.status} ${snippet(r.body, 80)}`)
+      : fail(`${what} answered ${r.status}`);
 
-const needsAuth = async (ctx: AuditContext) => ((await ctx.servesAnonymously()) ? notApplicable('the target takes no token at all (see auth-required)') : undefined);
+const needsAuth = async (ctx: AuditContext) =>
+  (await ctx.servesAnonymously()) ? notApplicable('the target takes no token at all (see auth-required)') : undefined;
 
 export const algNone: Practice = {
   id: 'token-alg-none',
@@ -39,7 +45,7 @@ async function plausibleClaims(ctx: AuditContext) {
 
 export const keyConfusion: Practice = {
   id: 'token-key-confusion',
-  title: 'HS256 token keyed with the server\'s own public key refused (algorithm confusion)',
+  title: "HS256 token keyed with the server's own public key refused (algorithm confusion)",
   source: `${SOURCES.mcpAuthz} › Token Handling; RFC 8725 §2.1, §3.1 (use appropriate algorithms; the key determines the algorithm)`,
   async run(ctx) {
     const na = await needsAuth(ctx);
@@ -77,7 +83,10 @@ export const basicCredentials: Practice = {
     if (na) return na;
     const c = ctx.options.credentials;
     const basic = Buffer.from(c.kind === 'client' ? `${c.clientId}:${c.clientSecret}` : 'mcp-audit:not-a-secret').toString('base64');
-    return refused(await initializeWith(ctx.target, { authorization: `Basic ${basic}` }), `${c.kind === 'client' ? 'the real' : 'made-up'} client credentials as Basic`);
+    return refused(
+      await initializeWith(ctx.target, { authorization: `Basic ${basic}` }),
+      `${c.kind === 'client' ? 'the real' : 'made-up'} client credentials as Basic`,
+    );
   },
 };
 
@@ -89,9 +98,49 @@ export const idToken: Practice = {
     const na = await needsAuth(ctx);
     if (na) return na;
     if (ctx.options.credentials.kind !== 'client') return notApplicable('needs --client-id and --client-secret-file to obtain an ID token');
-    const t = await ctx.tokensFor(ctx.target.url, 'openid').catch(() => undefined);
+    const t = await ctx.tokensFor(ctx.target.url, { extra: 'openid' }).catch(() => undefined);
     if (!t?.id_token) return notApplicable('the authorization server issued no ID token to these client credentials');
     return refused(await initializeWith(ctx.target, { authorization: `Bearer ${t.id_token}` }), 'an ID token from the same issuer');
+  },
+};
+
+export const expiredToken: Practice = {
+  id: 'token-expired',
+  title: 'An expired access token refused',
+  source: `${SOURCES.mcpAuthz} › Token Handling (MUST validate … that tokens are not expired); RFC 7519 §4.1.4; RFC 8725 §3.10`,
+  async run(ctx) {
+    const na = await needsAuth(ctx);
+    if (na) return na;
+    const token = ctx.options.expiredToken;
+    // A token cannot be expired from outside: only its issuer signs one, so the caller brings an old one.
+    if (!token) return notApplicable('give --expired-token-file with an access token of this deployment that has expired');
+    const exp = claimsOf(token).exp;
+    if (typeof exp !== 'number') return notApplicable('the token in --expired-token-file carries no exp claim');
+    const age = Math.floor(Date.now() / 1000) - exp;
+    if (age <= 0) return notApplicable(`the token in --expired-token-file has not expired yet (exp in ${-age} s)`);
+    return refused(await initializeWith(ctx.target, { authorization: `Bearer ${token}` }), `a token expired ${age} s ago`);
+  },
+};
+
+/** A URL no deployment serves (RFC 2606 reserves .invalid): the resource of a token meant for somewhere else. */
+const ELSEWHERE = new URL('https://mcp-audit.invalid/mcp');
+
+export const otherAudience: Practice = {
+  id: 'token-other-audience',
+  title: 'A token issued for another audience refused (RFC 8707 audience binding)',
+  source: `${SOURCES.mcpAuthz} › Access Token Privilege Restriction (MUST validate that tokens were issued specifically for them); RFC 8707 §2; RFC 9068 §4`,
+  async run(ctx) {
+    const na = await needsAuth(ctx);
+    if (na) return na;
+    if (ctx.options.credentials.kind !== 'client') return notApplicable('needs --client-id and --client-secret-file to obtain a token for another audience');
+    // Asked for another resource and none of this one's scopes: what a token for a different service looks like.
+    const t = await ctx.tokensFor(ELSEWHERE, { exactly: 'openid' }).catch((e: Error) => e);
+    if (t instanceof Error || !t) return notApplicable(`the authorization server issued no token for ${ELSEWHERE}: ${t instanceof Error ? t.message : 'none'}`);
+    const aud = audienceOf(claimsOf(t.access_token));
+    const mine = [ctx.target.url.toString(), ctx.target.url.toString().replace(/\/$/, ''), ctx.target.url.origin];
+    if (aud.some((a) => mine.includes(a)))
+      return notApplicable(`the authorization server put this resource in the audience anyway (aud ${aud.join(', ')}): no foreign token to present`);
+    return refused(await initializeWith(ctx.target, { authorization: `Bearer ${t.access_token}` }), `a token for aud ${aud.join(', ') || '(none)'}`);
   },
 };
 

@@ -70,10 +70,15 @@ function refusedRead(id: string, title: string, source: string, trick: (t: ReadT
       if (!s || !tools || !target) return notApplicable(noTools);
       if (!tools.some((t) => t.name === 'find')) return notApplicable('no `find` tool listed');
       const control = await callTool(s, 'find', { ...target.common, database: target.database, collection: target.collection, filter: {}, limit: 1 });
-      if (control.refused) return notApplicable(`the control find on ${target.database}.${target.collection} was itself refused (${control.detail}): a refusal would prove nothing`);
+      if (control.refused)
+        return notApplicable(
+          `the control find on ${target.database}.${target.collection} was itself refused (${control.detail}): a refusal would prove nothing`,
+        );
       const r = await callTool(s, 'find', { ...target.common, ...trick(target) });
       // An accepted call's answer may hold what it should not have read (SCRAM keys): never echoed.
-      return r.refused ? pass(`find refused: ${r.detail} (control find on ${target.database}.${target.collection} accepted)`) : fail('find answered with a result, not a refusal (content withheld from this report)');
+      return r.refused
+        ? pass(`find refused: ${r.detail} (control find on ${target.database}.${target.collection} accepted)`)
+        : fail('find answered with a result, not a refusal (content withheld from this report)');
     },
   };
 }
@@ -106,7 +111,10 @@ export const writeStages: Practice = {
     const target = (await ctx.readTarget())!;
     const on = { ...target.common, database: target.database, collection: target.collection };
     const control = await callTool(s, 'aggregate', { ...on, pipeline: [{ $match: {} }, { $limit: 1 }] });
-    if (control.refused) return notApplicable(`the control aggregate on ${target.database}.${target.collection} was itself refused (${control.detail}): a refusal would prove nothing`);
+    if (control.refused)
+      return notApplicable(
+        `the control aggregate on ${target.database}.${target.collection} was itself refused (${control.detail}): a refusal would prove nothing`,
+      );
     const pipelines = {
       $out: [{ $out: 'mcp_audit_out' }],
       $merge: [{ $merge: { into: 'mcp_audit_merge' } }],
@@ -115,7 +123,9 @@ export const writeStages: Practice = {
     const accepted: string[] = [];
     const refusals: string[] = [];
     for (const [name, pipeline] of Object.entries(pipelines)) {
-      ctx.options.announce(`--aggressive: aggregate ${JSON.stringify(pipeline)} on ${target.database}.${target.collection} (creates a collection if the server accepts it)`);
+      ctx.options.announce(
+        `--aggressive: aggregate ${JSON.stringify(pipeline)} on ${target.database}.${target.collection} (creates a collection if the server accepts it)`,
+      );
       const r = await callTool(s, 'aggregate', { ...on, pipeline });
       if (r.refused) refusals.push(`${name}: ${r.detail}`);
       else accepted.push(name);

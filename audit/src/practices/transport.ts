@@ -7,7 +7,11 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost)$/;
 
 /** Plain HTTP is the finding itself, except on loopback where nothing crosses a network. */
 const plainHttp = (url: URL) =>
-  url.protocol === 'https:' ? undefined : LOOPBACK.test(url.hostname) ? notApplicable(`plain HTTP on loopback (${url.host}): nothing crosses a network`) : fail(`MCP served over plain HTTP on ${url.host}: tokens and data travel in clear`);
+  url.protocol === 'https:'
+    ? undefined
+    : LOOPBACK.test(url.hostname)
+      ? notApplicable(`plain HTTP on loopback (${url.host}): nothing crosses a network`)
+      : fail(`MCP served over plain HTTP on ${url.host}: tokens and data travel in clear`);
 
 export const tlsVersion: Practice = {
   id: 'transport-tls-version',
@@ -33,7 +37,9 @@ export const certificate: Practice = {
     const plain = plainHttp(ctx.target.url);
     if (plain) return plain;
     const r = await tlsHandshake(ctx.target, { minVersion: 'TLSv1.2' });
-    return r.ok ? pass(`verified for ${ctx.target.url.hostname}${ctx.target.ca ? ' against --ca' : ' against the system trust store'}`) : fail(`certificate refused: ${r.error}`);
+    return r.ok
+      ? pass(`verified for ${ctx.target.url.hostname}${ctx.target.ca ? ' against --ca' : ' against the system trust store'}`)
+      : fail(`certificate refused: ${r.error}`);
   },
 };
 
@@ -50,7 +56,9 @@ export const plainHttpRefused: Practice = {
       const url = new URL(ctx.target.url);
       url.protocol = 'http:';
       url.port = port === '80' ? '' : port;
-      const r = await rawRequest({ url }, { method: 'POST', headers: MCP_HEADERS, body: initializeBody(), timeoutMs: 5_000 }).catch((e: NodeJS.ErrnoException) => e.code ?? e.message);
+      const r = await rawRequest({ url }, { method: 'POST', headers: MCP_HEADERS, body: initializeBody(), timeoutMs: 5_000 }).catch(
+        (e: NodeJS.ErrnoException) => e.code ?? e.message,
+      );
       if (typeof r === 'string') {
         seen.push(`${url.host}: ${r}`);
         continue;
@@ -73,6 +81,8 @@ export const hsts: Practice = {
     const value = header(r, 'strict-transport-security');
     const maxAge = Number(/max-age=(\d+)/i.exec(value ?? '')?.[1] ?? 0);
     // A year is the floor browsers' preload lists use; less leaves a window for a downgrade.
-    return maxAge >= 31_536_000 ? pass(`Strict-Transport-Security: ${value}`) : fail(value ? `max-age ${maxAge} s is under a year` : `no Strict-Transport-Security on the ${r.status} answer`);
+    return maxAge >= 31_536_000
+      ? pass(`Strict-Transport-Security: ${value}`)
+      : fail(value ? `max-age ${maxAge} s is under a year` : `no Strict-Transport-Security on the ${r.status} answer`);
   },
 };

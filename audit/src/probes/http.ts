@@ -4,9 +4,9 @@
  * always checked against the target's real host name — a forged Host header never changes which server
  * we verify.
  */
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type Agent } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { isIP } from 'node:net';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate, type SecureVersion } from 'node:tls';
 
 /** SNI carries names only (RFC 6066 §3): none for an address. */
@@ -34,6 +34,8 @@ export interface RawRequest {
   /** Characters of response body kept (a tools/list can be large; an audit reads no downloads). */
   maxBody?: number;
   timeoutMs?: number;
+  /** A keep-alive agent for a run of requests (the rate probe); by default one connection per request. */
+  agent?: Agent;
 }
 
 export function rawRequest(e: Endpoint, o: RawRequest = {}): Promise<RawResponse> {
@@ -49,7 +51,7 @@ export function rawRequest(e: Endpoint, o: RawRequest = {}): Promise<RawResponse
         method: o.method ?? 'GET',
         path: o.path ?? `${url.pathname}${url.search}`,
         headers: { host: url.host, ...o.headers },
-        agent: false,
+        agent: o.agent ?? false,
         ...(secure
           ? {
               ca: e.ca,
@@ -110,4 +112,54 @@ export function tlsHandshake(e: Endpoint, o: { minVersion?: SecureVersion; maxVe
 export function header(r: RawResponse, name: string): string | undefined {
   const v = r.headers[name.toLowerCase()];
   return Array.isArray(v) ? v.join(', ') : v;
+}
+
+export interface HeldRequest {
+  /** The status the server answered before the body came, or undefined while it is still waiting for it. */
+  status(): number | undefined;
+  /** The first bytes of that answer's body, for evidence. */
+  body(): string;
+  close(): void;
+}
+
+/**
+ * A request whose head is sent and whose announced body never comes: the server must hold it (and its
+ * connection) until its body timeout — what a connection budget per client exists for. Raw socket: the
+ * caller sees an answer sent before the body was read, which an HTTP client library would hide.
+ */
+export function holdRequest(e: Endpoint, o: { method?: string; headers: Record<string, string>; contentLength: number }): Promise<HeldRequest> {
+  const { url } = e;
+  const secure = url.protocol === 'https:';
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port || (secure ? 443 : 80));
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const socket: Socket = secure
+      ? tlsConnect({ host, port, servername: sniFor(url), ca: e.ca, checkServerIdentity: (_h, cert) => checkServerIdentity(url.hostname, cert) })
+      : netConnect({ host, port });
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => {
+      if (answer.length < 4096) answer += c;
+    });
+    socket.on('error', () => undefined);
+    socket.setTimeout(30_000, () => socket.destroy());
+    socket.once(secure ? 'secureConnect' : 'connect', () => {
+      const head = [
+        `${o.method ?? 'POST'} ${url.pathname}${url.search} HTTP/1.1`,
+        `host: ${url.host}`,
+        `content-length: ${o.contentLength}`,
+        ...Object.entries(o.headers).map(([k, v]) => `${k}: ${v}`),
+      ];
+      socket.write(`${head.join('\r\n')}\r\n\r\n`);
+      resolve({
+        status: () => {
+          const m = /^HTTP\/1\.[01] (\d{3})/.exec(answer);
+          return m ? Number(m[1]) : undefined;
+        },
+        body: () => answer.split('\r\n\r\n').slice(1).join('\r\n\r\n'),
+        close: () => socket.destroy(),
+      });
+    });
+    socket.once('error', reject);
+  });
 }

@@ -27,7 +27,11 @@ export function bearer(token: string | undefined): Record<string, string> {
 /** The JSON-RPC message of an answer: the body itself, or the first `data:` event of an SSE stream. */
 export function jsonRpcOf(r: RawResponse): { result?: unknown; error?: { code: number; message: string } } | undefined {
   const text = (header(r, 'content-type') ?? '').includes('text/event-stream')
-    ? r.body.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).find((d) => d.startsWith('{'))
+    ? r.body
+        .split('\n')
+        .filter((l) => l.startsWith('data:'))
+        .map((l) => l.slice(5).trim())
+        .find((d) => d.startsWith('{'))
     : r.body;
   try {
     return text ? (JSON.parse(text) as never) : undefined;
@@ -63,7 +67,11 @@ export async function openSession(e: Endpoint, token: string | undefined): Promi
     sessionId,
     protocolVersion,
     async call(method, params, extraHeaders = {}) {
-      const raw = await rawRequest(e, { method: 'POST', headers: { ...sessionHeaders(), ...extraHeaders }, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }) });
+      const raw = await rawRequest(e, {
+        method: 'POST',
+        headers: { ...sessionHeaders(), ...extraHeaders },
+        body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }),
+      });
       return { raw, message: jsonRpcOf(raw) };
     },
     async close() {

@@ -19,7 +19,7 @@ export function valuesOf(r: ToolResult | undefined, key: RegExp): string[] {
   const found: string[] = [];
   const walk = (v: unknown): void => {
     if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) (key.test(k) && typeof x === 'string' ? found.push(x) : walk(x));
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) key.test(k) && typeof x === 'string' ? found.push(x) : walk(x);
   };
   walk(r?.structuredContent);
   for (const c of r?.content ?? []) {
@@ -50,7 +50,9 @@ export async function findReadTarget(s: McpSession, tools: ToolInfo[]): Promise<
   if (!tools.some((t) => t.name === 'list-databases')) return fallback;
   const dbs = valuesOf((await callTool(s, 'list-databases', { ...common })).result, /^(name|databaseName)$/).filter((d) => !SYSTEM_DB.has(d));
   for (const database of dbs.slice(0, 5)) {
-    const colls = valuesOf((await callTool(s, 'list-collections', { ...common, database })).result, /^(name|collectionName)$/).filter((c) => !c.startsWith('system.'));
+    const colls = valuesOf((await callTool(s, 'list-collections', { ...common, database })).result, /^(name|collectionName)$/).filter(
+      (c) => !c.startsWith('system.'),
+    );
     if (colls[0]) return { database, collection: colls[0], common };
   }
   return fallback;

@@ -4,7 +4,7 @@
  * client-credentials token requested for this resource (RFC 8707).
  */
 import { createHmac, createPublicKey, type JsonWebKey } from 'node:crypto';
-import { header, rawRequest, type Endpoint, type RawResponse } from './http.ts';
+import { rawRequest, type Endpoint, type RawResponse } from './http.ts';
 
 /** The `resource_metadata` parameter of a Bearer challenge (RFC 9728 §5.1), if any. */
 export function resourceMetadataOf(wwwAuthenticate: string | undefined): string | undefined {
@@ -45,7 +45,11 @@ export async function fetchAuthServerMetadata(e: Endpoint, issuer: string): Prom
   const i = new URL(issuer);
   const path = i.pathname === '/' ? '' : i.pathname.replace(/\/$/, '');
   const tried: string[] = [];
-  for (const url of [`${i.origin}/.well-known/oauth-authorization-server${path}`, `${i.origin}/.well-known/openid-configuration${path}`, `${i.origin}${path}/.well-known/openid-configuration`]) {
+  for (const url of [
+    `${i.origin}/.well-known/oauth-authorization-server${path}`,
+    `${i.origin}/.well-known/openid-configuration${path}`,
+    `${i.origin}${path}/.well-known/openid-configuration`,
+  ]) {
     const r = await getJson(e, url).catch((err: Error) => ({ raw: { status: 0, body: err.message } as RawResponse, json: undefined }));
     if (r.raw.status === 200 && r.json) return { url, doc: r.json };
     tried.push(`${url} → ${r.raw.status || r.raw.body}`);
@@ -59,14 +63,20 @@ export interface TokenSet {
 }
 
 /** client_credentials at the token endpoint with the client authenticated by client_secret_post, for `resource`. */
-export async function clientCredentialsToken(e: Endpoint, o: { tokenEndpoint: string; clientId: string; clientSecret: string; resource: string; scope?: string }): Promise<TokenSet> {
+export async function clientCredentialsToken(
+  e: Endpoint,
+  o: { tokenEndpoint: string; clientId: string; clientSecret: string; resource: string; scope?: string },
+): Promise<TokenSet> {
   const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: o.clientId, client_secret: o.clientSecret, resource: o.resource });
   if (o.scope) form.set('scope', o.scope);
-  const r = await rawRequest({ url: new URL(o.tokenEndpoint), ca: e.ca }, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-    body: form.toString(),
-  });
+  const r = await rawRequest(
+    { url: new URL(o.tokenEndpoint), ca: e.ca },
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: form.toString(),
+    },
+  );
   const json = (() => {
     try {
       return JSON.parse(r.body) as Record<string, unknown>;
@@ -91,10 +101,22 @@ export function keyConfusionJwt(jwk: Record<string, unknown>, claims: Record<str
   return `${input}.${createHmac('sha256', pem).update(input).digest('base64url')}`;
 }
 
+/** A JWT's claims, read without verifying: only to tell which token an authorization server handed out. */
+export function claimsOf(jwt: string): Record<string, unknown> {
+  try {
+    const claims = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as unknown;
+    return claims && typeof claims === 'object' && !Array.isArray(claims) ? (claims as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The `aud` claim as a list (RFC 7519 §4.1.3 allows a string or an array). */
+export const audienceOf = (claims: Record<string, unknown>): string[] =>
+  (Array.isArray(claims.aud) ? claims.aud : [claims.aud]).filter((a): a is string => typeof a === 'string');
+
 /** An unsigned JWT (alg "none") with plausible claims: a server that accepts it verifies nothing. */
 export function unsignedJwt(claims: Record<string, unknown>): string {
   const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
   return `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`;
 }
-
-export { header };

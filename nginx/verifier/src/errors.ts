@@ -33,6 +33,8 @@ export const REFUSALS = {
   // Valid token, not enough rights (RFC 6750 §3.1 insufficient_scope, 403).
   missing_scope: { status: 403, error: 'insufficient_scope', description: 'the token lacks the required scope' },
   missing_role: { status: 403, error: 'insufficient_scope', description: 'the user lacks the required role' },
+  // Mcp-Name names a write tool on the read-only resource: step up to the read-write one (http/mcp-name.ts).
+  write_tool_on_read_route: { status: 403, error: 'insufficient_scope', description: 'write tools are served by the read-write resource' },
   // Fail closed: nginx turns these into 500 and nothing reaches the MCP server.
   bad_route: { status: 500, error: undefined, description: 'no route from the edge' },
   jwks_unavailable: { status: 503, error: undefined, description: 'signing keys unavailable' },

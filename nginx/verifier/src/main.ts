@@ -5,10 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { parseConfig } from './config.ts';
 import { createAuditSink } from './audit.ts';
-import { JwksCache } from './jwks/cache.ts';
-import { fetchJwks } from './jwks/fetch.ts';
+import { remoteSigningKeys } from './jwks/remote.ts';
 import { TokenCache } from './jwt/token-cache.ts';
 import { createVerifierServer } from './http/server.ts';
+import { countedFetch, countingAuditSink, createVerifierMetrics, startMetricsListener } from './metrics.ts';
+import { startTracing, traceRequests, tracingAuditSink } from './tracing.ts';
 
 const parsed = parseConfig(process.env);
 if (!parsed.ok) {
@@ -32,7 +33,17 @@ try {
   process.exit(2);
 }
 
-const keys = new JwksCache({ source: () => fetchJwks(c.VERIFIER_JWKS_URL, { ca }), refreshIntervalMs: c.VERIFIER_JWKS_REFRESH_MS });
+// Metrics only when a port is configured: otherwise not one counter on the request path.
+const metrics = c.VERIFIER_METRICS_PORT !== 0 ? createVerifierMetrics() : undefined;
+if (metrics) audit = countingAuditSink(audit, metrics);
+const tracing = await startTracing(c.VERIFIER_OTLP_TRACES_ENDPOINT);
+if (tracing) audit = tracingAuditSink(audit);
+const keys = remoteSigningKeys({
+  url: c.VERIFIER_JWKS_URL,
+  ca,
+  refreshIntervalMs: c.VERIFIER_JWKS_REFRESH_MS,
+  ...(metrics ? { wrapFetch: (f) => countedFetch(f, metrics) } : {}),
+});
 const server = createVerifierServer({
   issuer: c.VERIFIER_ISSUER,
   publicBaseUrl: c.VERIFIER_PUBLIC_BASE_URL,
@@ -42,10 +53,17 @@ const server = createVerifierServer({
   audit,
 });
 
+if (tracing) traceRequests(server);
 server.on('error', (e) => {
   process.stderr.write(`verifier: ${e.message}\n`);
   process.exit(1);
 });
+if (metrics) {
+  startMetricsListener(metrics.registry, c.VERIFIER_METRICS_HOST, c.VERIFIER_METRICS_PORT, (e) => {
+    process.stderr.write(`verifier: metrics listener: ${e.message}\n`);
+    process.exit(1);
+  });
+}
 server.listen(c.VERIFIER_PORT, c.VERIFIER_HOST, () => {
   void keys.warm();
   process.stderr.write(`verifier: listening on ${c.VERIFIER_HOST}:${c.VERIFIER_PORT}, issuer ${c.VERIFIER_ISSUER}\n`);

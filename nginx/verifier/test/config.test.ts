@@ -12,7 +12,13 @@ const good = {
 describe('verifier configuration', () => {
   it('applies secure defaults: loopback, port 9191, audit to stderr, cache ≤ 30 s', () => {
     const r = parseConfig(good);
-    expect(r.ok && r.config).toMatchObject({ VERIFIER_HOST: '127.0.0.1', VERIFIER_PORT: 9191, VERIFIER_AUDIT_LOG: 'stderr', VERIFIER_CACHE_TTL_MS: 30_000, VERIFIER_PUBLIC_BASE_URL: 'https://localhost:8443' });
+    expect(r.ok && r.config).toMatchObject({
+      VERIFIER_HOST: '127.0.0.1',
+      VERIFIER_PORT: 9191,
+      VERIFIER_AUDIT_LOG: 'stderr',
+      VERIFIER_CACHE_TTL_MS: 30_000,
+      VERIFIER_PUBLIC_BASE_URL: 'https://localhost:8443',
+    });
   });
 
   it('names the missing field in one line', () => {

@@ -7,18 +7,23 @@ import { readFileSync } from 'node:fs';
 import { CLOCK_SKEW_S, DEFAULT_MAX_TOKEN_LIFETIME_S } from '../src/jwt/verify.ts';
 import { FIELD_MAX_CHARS } from '../src/audit.ts';
 
-// Ports from the edge's range (34300–34399); this file owns 34320–34321.
 let jwks: JwksServer;
 let v: Harness;
 let realm: TestKey;
 let stranger: TestKey;
-const rwClaims = { aud: [RO, RW], scope: 'openid mcp:read mcp:write', realm_access: { roles: ['mcp-reader', 'mcp-writer'] }, preferred_username: 'operator', sub: 'user-operator-0002' };
+const rwClaims = {
+  aud: [RO, RW],
+  scope: 'openid mcp:read mcp:write',
+  realm_access: { roles: ['mcp-reader', 'mcp-writer'] },
+  preferred_username: 'operator',
+  sub: 'user-operator-0002',
+};
 
 beforeAll(async () => {
   realm = await makeKey('realm-rs256');
   stranger = await makeKey('realm-rs256'); // same kid, different key material: a forgery
-  jwks = await startJwksServer(34320, [realm.jwk]);
-  v = await startVerifier(34321, jwks.url);
+  jwks = await startJwksServer(0, [realm.jwk]);
+  v = await startVerifier(0, jwks.url);
 });
 afterAll(async () => {
   await v?.close();
@@ -229,7 +234,10 @@ describe('invalid tokens', () => {
   });
 
   it('keeps the default maximum lifetime equal to the realm access-token lifespan plus the skew', () => {
-    const realmJson = JSON.parse(readFileSync(new URL('../../../keycloak/realm-mcp.json', import.meta.url), 'utf8')) as { accessTokenLifespan: number; clients: { attributes?: Record<string, string> }[] };
+    const realmJson = JSON.parse(readFileSync(new URL('../../../keycloak/realm-mcp.json', import.meta.url), 'utf8')) as {
+      accessTokenLifespan: number;
+      clients: { attributes?: Record<string, string> }[];
+    };
     const lifespans = [realmJson.accessTokenLifespan, ...realmJson.clients.map((c) => Number(c.attributes?.['access.token.lifespan'] ?? 0))];
     expect(DEFAULT_MAX_TOKEN_LIFETIME_S).toBe(Math.max(...lifespans) + CLOCK_SKEW_S);
   });

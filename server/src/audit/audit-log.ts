@@ -1,6 +1,7 @@
 import { closeSync, fchmodSync, fstatSync, ftruncateSync, openSync, statfsSync, statSync, writeSync } from 'node:fs';
 import { ToolError, type ErrorCode } from '../errors.ts';
-import { boundRecord, type Bounded } from './bounded-record.ts';
+import { boundRecord, RECORD_MAX_BYTES, type Bounded } from './bounded-record.ts';
+import { GENESIS, lastLineDigest, lineDigest, PREV_FIELD_BYTES } from './chain.ts';
 
 /**
  * One JSON line per tools/call attempt (ok, refused or failed, known tool or not, well-formed or not) and
@@ -32,6 +33,11 @@ export interface AuditRecord {
   /** The JSON-RPC error code when the protocol layer answered the call with an error (e.g. -32602). */
   rpcCode?: number;
   documents?: number | null;
+  /** The policy rule that decided (server/src/policy/*): the permit that allowed the call, or the rule that refused it (POLICY_DENIED). */
+  policyRule?: string | null;
+  /** Set only when the call needed the user's approval (server/src/approvals/*): what became of it, and why it was asked. */
+  approval?: 'approved' | 'declined' | 'cancelled' | 'timeout' | 'mismatch' | 'unavailable';
+  approvalReason?: 'drop' | 'empty-filter' | 'over-threshold' | 'policy';
   durationMs?: number;
   httpStatus?: number;
   method?: string;
@@ -58,11 +64,24 @@ const unavailable = () => new ToolError('AUDIT_UNAVAILABLE', 'the audit log cann
 /** A record whose loss hides nothing that ran: a refusal, a call refused for this very reason, a protocol-layer answer. */
 const ranNothing = (r: AuditRecord) => r.outcome === 'refused' || r.errorCode === 'AUDIT_UNAVAILABLE' || r.rpcCode !== undefined;
 
-const line = (r: AuditRecord): string => JSON.stringify(boundRecord(r)) + '\n';
+/**
+ * One line of the chain (chain.ts): the bounded record, then `prev`, the digest of the line before it. The
+ * record is bounded to leave room for `prev`, so a chained line still fits RECORD_MAX_BYTES.
+ */
+const chainedLine = (r: AuditRecord, prev: string): string => JSON.stringify({ ...boundRecord(r, RECORD_MAX_BYTES - PREV_FIELD_BYTES), prev });
 
 /** `stderr` or an absolute/relative file path (appended; owner-only, mode 0600). */
 export function createAuditSink(destination: string): AuditSink {
-  if (destination === 'stderr') return { write: (r) => process.stderr.write(line(r)) };
+  if (destination === 'stderr') {
+    let prev = GENESIS; // stderr has no past to read: each process starts a chain of its own
+    return {
+      write(r) {
+        const text = chainedLine(r, prev);
+        process.stderr.write(text + '\n');
+        prev = lineDigest(text);
+      },
+    };
+  }
   return fileSink(destination);
 }
 
@@ -70,18 +89,23 @@ export function createAuditSink(destination: string): AuditSink {
  * Still one synchronous O_APPEND write per record (in the kernel before the response leaves), but on a
  * descriptor kept open: appendFileSync opened and closed the file on every tools/call (issue #7). A stat
  * per write keeps rotation working: when the path no longer names our file (moved, deleted), reopen it.
+ * The hash chain (chain.ts) survives both: at open, a file that has lines continues from its last one (a
+ * restart); an empty one continues from the last line this process wrote (a rotation: the new file's first
+ * record links to the old file's last). Only the open reads the file; a record costs one SHA-256, no I/O.
  */
 function fileSink(path: string): AuditSink {
   let fd = -1;
   let ino = -1;
+  let prev = GENESIS;
   let failing = false;
   let lost = 0;
   const open = () => {
     if (fd >= 0) closeSync(fd);
     fd = -1;
-    const next = openSync(path, 'a', 0o600);
+    const next = openSync(path, 'a+', 0o600); // a+: appends only, and lets the open read the last line (chain.ts)
     fchmodSync(next, 0o600); // the mode above applies only when the file is created; an older log is tightened too
     ino = fstatSync(next).ino;
+    prev = lastLineDigest(next) ?? prev;
     fd = next;
   };
   const current = () => {
@@ -91,21 +115,38 @@ function fileSink(path: string): AuditSink {
   const report = (ok: boolean, why: string) => {
     if (failing === !ok) return;
     failing = !ok;
-    process.stderr.write(ok ? `audit: the audit log is writable again (${lost} records of refused calls lost meanwhile)\n` : `audit: the audit log cannot be written (${why}): calls fail closed with AUDIT_UNAVAILABLE\n`);
+    process.stderr.write(
+      ok
+        ? `audit: the audit log is writable again (${lost} records of refused calls lost meanwhile)\n`
+        : `audit: the audit log cannot be written (${why}): calls fail closed with AUDIT_UNAVAILABLE\n`,
+    );
     if (ok) lost = 0;
   };
+  // Opened at start when possible, so the chain links to this file's last line even if the path names another
+  // file by the time the first record is written; if it cannot be opened now, the first record reports it.
+  try {
+    open();
+  } catch {
+    /* ready() and write() retry, and fail closed */
+  }
   return {
     write(r) {
-      const text = line(r);
       try {
         current();
+        const chained = chainedLine(r, prev);
+        const text = chained + '\n';
         const n = writeSync(fd, text);
         if (n !== Buffer.byteLength(text)) {
           // A short write (the last bytes of a full disk) is a failed write: cut the half line off again, so the
           // next record starts on a line of its own (this process is the file's only writer).
-          try { ftruncateSync(fd, fstatSync(fd).size - n); } catch { /* the record is refused either way */ }
+          try {
+            ftruncateSync(fd, fstatSync(fd).size - n);
+          } catch {
+            /* the record is refused either way */
+          }
           throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
         }
+        prev = lineDigest(chained); // only a line that is in the file is linked to
         // Only a call that ran says the log is usable again: a refusal's record may still fit in the last page.
         if (!ranNothing(r)) report(true, '');
       } catch (e) {
@@ -133,7 +174,7 @@ function fileSink(path: string): AuditSink {
   };
 }
 
-/** Collects records in memory, bounded exactly as the file sink writes them (tests). */
+/** Collects records in memory, bounded exactly as the file sink writes them (tests). @internal */
 export function memoryAuditSink(): AuditSink & { records: Bounded<AuditRecord>[] } {
   const records: Bounded<AuditRecord>[] = [];
   return { records, write: (r) => void records.push(structuredClone(boundRecord(r))) };

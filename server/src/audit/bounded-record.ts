@@ -10,9 +10,10 @@ export type Bounded<T> = T & { truncated?: Record<string, number> };
  * Caps every top-level string field of an audit record, then the whole line: a 900,000-character
  * collection name once made a 900 kB audit line. Cut fields are listed in `truncated` (field → original
  * length), so a reader knows the value is a prefix. JSON escaping can still grow a line (a control
- * character is six bytes), so the longest string is halved until the line fits RECORD_MAX_BYTES.
+ * character is six bytes), so the longest string is halved until the line fits RECORD_MAX_BYTES (or `maxBytes`:
+ * the audit log keeps room for the hash-chain link it appends, chain.ts).
  */
-export function boundRecord<T extends object>(record: T): Bounded<T> {
+export function boundRecord<T extends object>(record: T, maxBytes: number = RECORD_MAX_BYTES): Bounded<T> {
   const out: Record<string, unknown> = { ...(record as Record<string, unknown>) };
   const truncated: Record<string, number> = {};
   const cut = (key: string, value: string, length: number) => {
@@ -23,7 +24,7 @@ export function boundRecord<T extends object>(record: T): Bounded<T> {
   for (const [key, value] of Object.entries(out)) {
     if (typeof value === 'string' && value.length > FIELD_MAX_CHARS) cut(key, value, FIELD_MAX_CHARS);
   }
-  while (Buffer.byteLength(JSON.stringify(out)) > RECORD_MAX_BYTES) {
+  while (Buffer.byteLength(JSON.stringify(out)) > maxBytes) {
     const longest = longestString(out);
     if (!longest) break; // only fixed-size fields left: cannot happen for AuditRecord's shape
     cut(longest[0], longest[1], Math.floor(longest[1].length / 2));

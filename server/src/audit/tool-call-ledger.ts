@@ -68,7 +68,12 @@ export class ToolCallLedger {
     transport.onmessage = (message, extra) => {
       if ((message as { method?: unknown }).method === 'tools/call') {
         if (extra?.request) delivered.add(extra.request);
-        const attempt = { params: (message as { params?: unknown }).params, authInfo: extra?.authInfo, sessionId: transport.sessionId, received: performance.now() };
+        const attempt = {
+          params: (message as { params?: unknown }).params,
+          authInfo: extra?.authInfo,
+          sessionId: transport.sessionId,
+          received: performance.now(),
+        };
         // Not a valid request (params not an object): the SDK drops it without an answer, so record it now.
         if (!isJSONRPCRequest(message)) this.#onUnanswered(attempt, null);
         else this.#open.set(message.id, [...(this.#open.get(message.id) ?? []), attempt]);
@@ -90,6 +95,9 @@ export class ToolCallLedger {
 
   /** Written before the answer is handed to the transport: the record exists when the client sees the error. */
   #answered(message: JSONRPCMessage): void {
+    // Every message the server sends passes here, and the SDK's guards are schema parses: with nothing open
+    // (the dispatcher took every call) there is nothing to match, so nothing is parsed.
+    if (this.#open.size === 0) return;
     if (!isJSONRPCErrorResponse(message) && !isJSONRPCResultResponse(message)) return;
     const id = message.id;
     if (id === undefined || id === null) return;

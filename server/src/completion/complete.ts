@@ -3,6 +3,7 @@ import { redactText } from '../config/help.ts';
 import { ToolError, toToolError } from '../errors.ts';
 import { allowanceFrom, collectionVisible, databaseVisible, namespaceRefusal } from '../guard/namespace-policy.ts';
 import { refusalFor } from '../tools/exposure.ts';
+import { namespaceVisibility } from '../policy/authorize.ts';
 import { secretsOf, type DispatchDeps } from '../tools/dispatch.ts';
 import { findPrompt } from '../prompts/catalog.ts';
 import { RESOURCE_TEMPLATES } from '../resources/uris.ts';
@@ -42,7 +43,9 @@ export async function complete(params: Params, call: ProtocolCall, deps: Dispatc
     const refused = tool ? refusalFor(tool, deps.config) : 'TOOL_DISABLED';
     if (refused) throw new ToolError(refused, `${arg} completion needs ${tool?.name ?? 'a listing tool'}, which is disabled`);
     deps.audit.ready?.(); // no names leave unaudited: refused before the database when the log cannot be written
-    const names = await liveNames(deps, database);
+    // Names the policy hides from this caller's listings are not completed either (server/src/policy/*).
+    const visible = deps.policy ? namespaceVisibility(deps.policy, call.identity) : undefined;
+    const names = (await liveNames(deps, database)).filter((n) => visible === undefined || (database === undefined ? visible(n) : visible(database, n)));
     const matching = names.filter((n) => n.startsWith(params.argument.value)).sort();
     record.documents = matching.length;
     deps.audit.write(settle(record, null, false, started));

@@ -30,7 +30,10 @@ function toInteger(value: unknown): unknown {
 
 function toList(value: unknown): unknown {
   if (typeof value !== 'string') return value;
-  return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 export function bool(defaultValue: boolean, description: string) {
@@ -59,7 +62,11 @@ export function list(description: string, items: z.ZodType<string[]> = z.array(z
 }
 
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T, defaultValue: T[number], description: string) {
-  return z.enum(values).default(defaultValue as never).describe(description).meta({ kind: 'enum' });
+  return z
+    .enum(values)
+    .default(defaultValue as never)
+    .describe(description)
+    .meta({ kind: 'enum' });
 }
 
 export function metaOf(schema: z.ZodType): FieldMeta {

@@ -2,10 +2,7 @@ import { readFileSync } from 'node:fs';
 import { configFields, configSchema, type Config, type ConfigKey } from './schema.ts';
 import { envName, metaOf } from './fields.ts';
 
-export type ParseOutcome =
-  | { kind: 'config'; config: Config; warnings: string[] }
-  | { kind: 'help' }
-  | { kind: 'error'; message: string };
+export type ParseOutcome = { kind: 'config'; config: Config; warnings: string[] } | { kind: 'help' } | { kind: 'error'; message: string };
 
 type Source = { value: string; origin: string };
 type ReadFile = (path: string) => string;
@@ -54,7 +51,8 @@ function fromArgv(argv: string[], readFile: ReadFile, warnings: string[]): Map<C
     }
     const origin = `--${rawFlag}`;
     if (found.file) value = readSecretFile(readFile, value, found.key, origin);
-    else if (meta.secret) warnings.push(`warning: ${found.key} given on the command line is visible to other local users (ps); prefer ${envName(found.key)}_FILE`);
+    else if (meta.secret)
+      warnings.push(`warning: ${found.key} given on the command line is visible to other local users (ps); prefer ${envName(found.key)}_FILE`);
     out.set(found.key, { value, origin });
   }
   return out;

@@ -86,7 +86,10 @@ export function namespaceRefusal(ref: NamespaceRef, allowance: Allowance): Refus
   const named = db !== undefined && coll !== undefined && allowance.namespaces.has(`${canonicalDb(db)}.${canonicalColl(coll)}`);
   if (db !== undefined && isReservedDb(db) && !named && !allowance.databases.has(canonicalDb(db))) {
     const which = canonicalDb(db);
-    return { code: 'NAMESPACE_FORBIDDEN', message: `${where}: the ${which} database is reserved (${RESERVED_DATABASES.join(', ')} are not served; ${ALLOW_HINT})` };
+    return {
+      code: 'NAMESPACE_FORBIDDEN',
+      message: `${where}: the ${which} database is reserved (${RESERVED_DATABASES.join(', ')} are not served; ${ALLOW_HINT})`,
+    };
   }
   if (coll !== undefined && isSystemColl(coll) && !named) {
     return { code: 'NAMESPACE_FORBIDDEN', message: `${where}: system collections (system.*) are not served (${ALLOW_HINT})` };
@@ -113,7 +116,10 @@ export function collectionVisible(db: string, coll: string, allowance: Allowance
 export function enforceNamespacePolicy(args: unknown, stages: readonly StageFinding[], clusterStages: readonly Finding[], allowed: readonly string[]): void {
   const cluster = clusterStages[0];
   if (cluster) {
-    throw new ToolError('NAMESPACE_FORBIDDEN', `stage ${clip(cluster.operator, 40)} (at ${clip(cluster.path)}) reads beyond the named collection and is not served`);
+    throw new ToolError(
+      'NAMESPACE_FORBIDDEN',
+      `stage ${clip(cluster.operator, 40)} (at ${clip(cluster.path)}) reads beyond the named collection and is not served`,
+    );
   }
   const allowance = allowanceFrom(allowed);
   const own = refsOfArguments(args);

@@ -23,7 +23,9 @@ const invalid = (where: string) => new ToolError('INVALID_ARGUMENT', `${clip(whe
 
 /** Every value under `key` in a stage spec, matched like operators (trimmed, any case): MongoDB would reject a variant, a looser backend must not see one unchecked. */
 function fieldsOf(spec: Spec, key: string): unknown[] {
-  return Object.entries(spec).filter(([k]) => k.trim().toLowerCase() === key).map(([, v]) => v);
+  return Object.entries(spec)
+    .filter(([k]) => k.trim().toLowerCase() === key)
+    .map(([, v]) => v);
 }
 
 function stringsOf(values: unknown[], where: string): string[] {
@@ -84,4 +86,3 @@ export function refsOfArguments(args: unknown): NamespaceRef[] {
   if (db !== undefined && out.length === 0) out.push({ db, where: 'database' });
   return out;
 }
-

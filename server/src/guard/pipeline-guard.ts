@@ -25,9 +25,21 @@ export const NAMESPACE_STAGES = ['$lookup', '$graphlookup', '$unionwith', '$out'
  * needs. `$_`-prefixed (internal) stages are refused with them. Lower-case, as matched.
  */
 export const CLUSTER_STAGES = [
-  '$currentop', '$listsessions', '$listlocalsessions', '$listsampledqueries', '$listcatalog', '$listclustercatalog',
-  '$querystats', '$querysettings', '$shardeddatadistribution', '$plancachestats', '$changestream',
-  '$changestreamsplitlargeevent', '$sql', '$backupcursor', '$backupcursorextend',
+  '$currentop',
+  '$listsessions',
+  '$listlocalsessions',
+  '$listsampledqueries',
+  '$listcatalog',
+  '$listclustercatalog',
+  '$querystats',
+  '$querysettings',
+  '$shardeddatadistribution',
+  '$plancachestats',
+  '$changestream',
+  '$changestreamsplitlargeevent',
+  '$sql',
+  '$backupcursor',
+  '$backupcursorextend',
 ] as const;
 
 /** Deeper input than this is refused outright instead of being walked (stack safety). */
@@ -75,7 +87,7 @@ export function inspect(value: unknown, rootPath = '$'): Inspection {
     seen.add(node);
     if (isBsonCode(node)) result.serverSideJs.push({ operator: 'Code', path });
     if (Array.isArray(node)) {
-      node.forEach((item, i) => walk(item, `${path}[${i}]`, depth + 1));
+      for (const [i, item] of node.entries()) walk(item, `${path}[${i}]`, depth + 1);
       return;
     }
     for (const [key, child] of Object.entries(node)) {

@@ -7,15 +7,57 @@ import type { MongoClient } from 'mongodb';
  * a new action is treated as harmless only after someone reads what it does and adds it elsewhere.
  */
 export const WRITE_ACTIONS: ReadonlySet<string> = new Set([
-  'anyAction', 'internal', 'applyOps',
-  'insert', 'update', 'remove', 'bypassDocumentValidation', 'bypassWriteBlockingMode',
-  'createCollection', 'dropCollection', 'renameCollectionSameDB', 'convertToCapped', 'emptycapped', 'collMod', 'compact',
-  'createIndex', 'dropIndex', 'reIndex', 'createSearchIndexes', 'dropSearchIndex', 'updateSearchIndex',
-  'dropDatabase', 'cloneCollectionLocalSource', 'cloneCollectionTarget', 'moveCollection', 'reshardCollection',
-  'enableSharding', 'shardCollection', 'moveChunk', 'splitChunk', 'refineCollectionShardKey', 'restore',
-  'createUser', 'dropUser', 'updateUser', 'grantRole', 'revokeRole', 'createRole', 'dropRole', 'grantRolesToUser',
-  'revokeRolesFromUser', 'grantPrivilegesToRole', 'revokePrivilegesFromRole', 'changePassword', 'changeCustomData',
-  'setFeatureCompatibilityVersion', 'shutdown', 'replSetConfigure', 'setParameter', 'dropConnections', 'fsync',
+  'anyAction',
+  'internal',
+  'applyOps',
+  'insert',
+  'update',
+  'remove',
+  'bypassDocumentValidation',
+  'bypassWriteBlockingMode',
+  'createCollection',
+  'dropCollection',
+  'renameCollectionSameDB',
+  'convertToCapped',
+  'emptycapped',
+  'collMod',
+  'compact',
+  'createIndex',
+  'dropIndex',
+  'reIndex',
+  'createSearchIndexes',
+  'dropSearchIndex',
+  'updateSearchIndex',
+  'dropDatabase',
+  'cloneCollectionLocalSource',
+  'cloneCollectionTarget',
+  'moveCollection',
+  'reshardCollection',
+  'enableSharding',
+  'shardCollection',
+  'moveChunk',
+  'splitChunk',
+  'refineCollectionShardKey',
+  'restore',
+  'createUser',
+  'dropUser',
+  'updateUser',
+  'grantRole',
+  'revokeRole',
+  'createRole',
+  'dropRole',
+  'grantRolesToUser',
+  'revokeRolesFromUser',
+  'grantPrivilegesToRole',
+  'revokePrivilegesFromRole',
+  'changePassword',
+  'changeCustomData',
+  'setFeatureCompatibilityVersion',
+  'shutdown',
+  'replSetConfigure',
+  'setParameter',
+  'dropConnections',
+  'fsync',
 ]);
 
 export interface Privilege {
@@ -23,10 +65,7 @@ export interface Privilege {
   actions?: unknown;
 }
 
-export type PrivilegeDecision =
-  | { kind: 'read-only' }
-  | { kind: 'can-write'; actions: string[]; users: string[] }
-  | { kind: 'unknown'; reason: string };
+export type PrivilegeDecision = { kind: 'read-only' } | { kind: 'can-write'; actions: string[]; users: string[] } | { kind: 'unknown'; reason: string };
 
 function describeUsers(authInfo: Record<string, unknown>): string[] {
   const users = Array.isArray(authInfo.authenticatedUsers) ? authInfo.authenticatedUsers : [];
@@ -61,5 +100,4 @@ export async function checkPrivileges(client: MongoClient, maxTimeMS: number): P
   }
 }
 
-export const WRITE_CREDENTIALS_MESSAGE =
-  'Never use database write credentials with the MCP Server in read-only mode: the database user holds write actions';
+export const WRITE_CREDENTIALS_MESSAGE = 'Never use database write credentials with the MCP Server in read-only mode: the database user holds write actions';

@@ -14,7 +14,23 @@ export interface Identity {
   requestId?: string;
   /** The verifier's id of the token behind this call (X-Auth-Token-Id), never the token itself. */
   tokenId?: string;
+  /** Realm roles of the token (X-Auth-Roles); the policy layer's groups (server/src/policy/*). */
+  roles?: string[];
+  /**
+   * `machine` for a client's own token (client credentials), `person` for a user's (authorization code,
+   * token exchange): X-Auth-Principal-Type, decided by the verifier. Absent means unknown (stdio, lab).
+   */
+  principalType?: PrincipalType;
+  /**
+   * The request's SEP-2243 Mcp-Name header, decoded — not identity but the request's claim about itself, carried
+   * with it like requestId: the server refuses a call it does not match (server/src/policy/mcp-name-hint.ts).
+   */
+  nameHint?: string;
 }
+
+const PRINCIPAL_TYPES = ['person', 'machine'] as const;
+export type PrincipalType = (typeof PRINCIPAL_TYPES)[number];
+export const isPrincipalType = (v: unknown): v is PrincipalType => v === 'person' || v === 'machine';
 
 /** The stdio caller is whoever launched the process; it holds every scope the server offers. */
 export function stdioIdentity(): Identity {
@@ -37,7 +53,20 @@ export function anonymousIdentity(requestId?: string): Identity {
  * token never reaches this tier (nginx strips Authorization; we refuse requests that still carry it).
  */
 export function toAuthInfo(id: Identity): AuthInfo {
-  return { token: '', clientId: id.clientId, scopes: id.scopes, extra: { subject: id.subject, username: id.username, requestId: id.requestId, tokenId: id.tokenId } };
+  return {
+    token: '',
+    clientId: id.clientId,
+    scopes: id.scopes,
+    extra: {
+      subject: id.subject,
+      username: id.username,
+      requestId: id.requestId,
+      tokenId: id.tokenId,
+      roles: id.roles,
+      principalType: id.principalType,
+      nameHint: id.nameHint,
+    },
+  };
 }
 
 export function fromAuthInfo(info: AuthInfo | undefined): Identity | undefined {
@@ -50,5 +79,8 @@ export function fromAuthInfo(info: AuthInfo | undefined): Identity | undefined {
     scopes: info.scopes,
     ...(typeof extra.requestId === 'string' ? { requestId: extra.requestId } : {}),
     ...(typeof extra.tokenId === 'string' ? { tokenId: extra.tokenId } : {}),
+    ...(Array.isArray(extra.roles) ? { roles: extra.roles.filter((r): r is string => typeof r === 'string') } : {}),
+    ...(isPrincipalType(extra.principalType) ? { principalType: extra.principalType } : {}),
+    ...(typeof extra.nameHint === 'string' ? { nameHint: extra.nameHint } : {}),
   };
 }

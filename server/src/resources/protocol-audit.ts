@@ -16,9 +16,19 @@ export interface ProtocolCall {
 export function protocolRecord(event: ProtocolEvent, resource: string, call: ProtocolCall, namespace: string | null): AuditRecord {
   const id = call.identity;
   return {
-    time: new Date().toISOString(), event, requestId: id.requestId ?? null, tokenId: id.tokenId ?? null,
-    sessionId: call.sessionId ?? null, subject: id.subject, username: id.username, agent: id.clientId,
-    resource, tool: null, namespace, outcome: 'ok', errorCode: null,
+    time: new Date().toISOString(),
+    event,
+    requestId: id.requestId ?? null,
+    tokenId: id.tokenId ?? null,
+    sessionId: call.sessionId ?? null,
+    subject: id.subject,
+    username: id.username,
+    agent: id.clientId,
+    resource,
+    tool: null,
+    namespace,
+    outcome: 'ok',
+    errorCode: null,
   };
 }
 

@@ -22,8 +22,17 @@ export function protocolRefusal(code: ErrorCode, message: string): ProtocolError
 export async function readResource(uri: string, call: ProtocolCall, deps: DispatchDeps): Promise<ReadResourceResult> {
   const ref = parseResourceUri(uri);
   if (ref?.kind === 'collection') {
+    // The request's Mcp-Name names the URI, not the view's tool: compared here; on a mismatch dispatch is handed
+    // a hint no tool is named, so it refuses (HEADER_MISMATCH) and audits the read like any other refusal.
+    const { nameHint, ...identity } = call.identity;
+    const mismatch = nameHint !== undefined && nameHint !== uri;
     const result = await dispatchToolCall(
-      { name: COLLECTION_VIEWS[ref.view].tool, args: { database: ref.database, collection: ref.collection }, identity: call.identity, sessionId: call.sessionId },
+      {
+        name: COLLECTION_VIEWS[ref.view].tool,
+        args: { database: ref.database, collection: ref.collection },
+        identity: mismatch ? { ...identity, nameHint: '\u0000' } : identity,
+        sessionId: call.sessionId,
+      },
       { ...deps, audit: asProtocolEvent(deps.audit, 'resource_read', uri) },
     );
     const error = (result.structuredContent as { error?: { code: ErrorCode; message: string } } | undefined)?.error;

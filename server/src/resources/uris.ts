@@ -7,7 +7,11 @@ import type { Resource, ResourceTemplateType } from '@modelcontextprotocol/serve
 export const CONFIG_URI = 'config://effective';
 
 export const COLLECTION_VIEWS = {
-  schema: { tool: 'collection-schema', title: 'Inferred schema', description: 'Field paths and BSON types inferred from a sample of the collection (no document values).' },
+  schema: {
+    tool: 'collection-schema',
+    title: 'Inferred schema',
+    description: 'Field paths and BSON types inferred from a sample of the collection (no document values).',
+  },
   indexes: { tool: 'collection-indexes', title: 'Indexes', description: 'The indexes of the collection: name, key, unique.' },
 } as const;
 export type CollectionView = keyof typeof COLLECTION_VIEWS;
@@ -32,6 +36,12 @@ export const RESOURCE_TEMPLATES: ResourceTemplateType[] = (Object.keys(COLLECTIO
   mimeType: 'text/plain',
 }));
 
+/** The templates whose view tool is among `tools` (the caller's served tools: a view runs that tool). */
+export function templatesFor(tools: ReadonlyArray<{ name: string }>): ResourceTemplateType[] {
+  const names = new Set(tools.map((t) => t.name));
+  return RESOURCE_TEMPLATES.filter((t) => names.has(COLLECTION_VIEWS[t.name.replace('collection-', '') as CollectionView].tool));
+}
+
 const COLLECTION_URI = /^mongodb:\/\/([^/]+)\/(.+)\/(schema|indexes)$/;
 
 /** What a URI names, or null when it is none of ours (or not decodable). Names are not checked here. */
@@ -44,8 +54,4 @@ export function parseResourceUri(uri: string): ResourceRef | null {
   } catch {
     return null; // malformed percent-encoding
   }
-}
-
-export function collectionUri(view: CollectionView, database: string, collection: string): string {
-  return `mongodb://${encodeURIComponent(database)}/${encodeURIComponent(collection)}/${view}`;
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { MongoClient } from 'mongodb';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { Config } from '../config/schema.ts';
@@ -11,12 +11,20 @@ import { enforceQueryPolicy } from '../guard/query-policy.ts';
 import { WRITE_SCOPE, type Identity } from '../identity/identity.ts';
 import { isWriteOperation, namespaceOf, type ToolDefinition } from './tool.ts';
 import { refusalFor } from './exposure.ts';
+import { authorizeCall, namespaceVisibility, type CallAuthorization } from '../policy/authorize.ts';
+import { PolicyDenied } from '../policy/denied.ts';
+import { checkMcpName } from '../policy/mcp-name-hint.ts';
+import type { PolicyEngine } from '../policy/engine.ts';
+import { requireApproval } from '../approvals/approval-gate.ts';
+import type { ApprovalChannel } from '../approvals/elicit-approval.ts';
 
 export interface DispatchDeps {
   client: MongoClient;
   config: Config;
   audit: AuditSink;
   tools: readonly ToolDefinition[];
+  /** The per-caller, per-namespace policy (policyFile); absent: the fixed guards alone decide. */
+  policy?: PolicyEngine | undefined;
 }
 
 export interface CallInfo {
@@ -24,9 +32,27 @@ export interface CallInfo {
   args: unknown;
   identity: Identity;
   sessionId: string | undefined;
+  /** How to ask this call's user for an approval (server.ts); absent: it cannot be asked (server/src/approvals/*). */
+  approvals?: ApprovalChannel;
 }
 
-const REFUSALS = new Set<ErrorCode>(['READ_ONLY', 'FORBIDDEN_STAGE', 'NAMESPACE_FORBIDDEN', 'SERVER_SIDE_JS_DISABLED', 'INSUFFICIENT_SCOPE', 'INVALID_ARGUMENT', 'INDEX_CHECK', 'TOOL_DISABLED', 'UNKNOWN_TOOL', 'RESULT_TOO_LARGE', 'RESPONSE_TOO_LARGE']);
+const REFUSALS = new Set<ErrorCode>([
+  'READ_ONLY',
+  'FORBIDDEN_STAGE',
+  'NAMESPACE_FORBIDDEN',
+  'SERVER_SIDE_JS_DISABLED',
+  'INSUFFICIENT_SCOPE',
+  'INVALID_ARGUMENT',
+  'INDEX_CHECK',
+  'TOOL_DISABLED',
+  'UNKNOWN_TOOL',
+  'RESULT_TOO_LARGE',
+  'RESPONSE_TOO_LARGE',
+  'POLICY_DENIED',
+  'HEADER_MISMATCH',
+  'APPROVAL_UNAVAILABLE',
+  'APPROVAL_DECLINED',
+]);
 
 function describeIssue(issue: z.core.$ZodIssue | undefined): string {
   const path = issue?.path.length ? issue.path.join('.') : 'arguments';
@@ -34,7 +60,12 @@ function describeIssue(issue: z.core.$ZodIssue | undefined): string {
 }
 
 /** Every check, in order, before a tool touches the database. Throws a ToolError on refusal. */
-function admit(tool: ToolDefinition | undefined, call: CallInfo, deps: DispatchDeps): { tool: ToolDefinition; args: unknown } {
+function admit(
+  tool: ToolDefinition | undefined,
+  call: CallInfo,
+  deps: DispatchDeps,
+): { tool: ToolDefinition; args: unknown; policy: CallAuthorization | null } {
+  checkMcpName(call.identity.nameHint, call.name);
   if (!tool) throw new ToolError('UNKNOWN_TOOL', `unknown tool: ${call.name.slice(0, 64)}`);
   const refusal = refusalFor(tool, deps.config);
   if (refusal === 'READ_ONLY') throw new ToolError('READ_ONLY', `${tool.name} writes data and this server is read-only`);
@@ -45,7 +76,10 @@ function admit(tool: ToolDefinition | undefined, call: CallInfo, deps: DispatchD
   const parsed = tool.input.safeParse(call.args ?? {});
   if (!parsed.success) throw new ToolError('INVALID_ARGUMENT', describeIssue(parsed.error.issues[0]));
   enforceQueryPolicy(call.args, deps.config, call.identity);
-  return { tool, args: parsed.data };
+  // The policy decision comes last: it sees only calls every fixed guard admitted, and may rewrite the
+  // arguments (a redaction obligation) — the tool runs with what the policy returned (server/src/policy/*).
+  const policy = deps.policy ? authorizeCall(deps.policy, tool, parsed.data, call.identity) : null;
+  return { tool, args: policy?.args ?? parsed.data, policy };
 }
 
 /**
@@ -81,14 +115,30 @@ export async function dispatchToolCall(call: CallInfo, deps: DispatchDeps): Prom
     // Fail closed: a call whose record could not be written does not run (server/src/audit/audit-log.ts).
     deps.audit.ready?.();
     const admitted = admit(tool, call, deps);
-    const out = await admitted.tool.execute(admitted.args as never, { client: deps.client, config: deps.config, identity: call.identity });
+    if (admitted.policy) record.policyRule = admitted.policy.rule;
+    await requireApproval(
+      {
+        tool: admitted.tool,
+        args: admitted.args as Record<string, unknown>,
+        rawArgs: call.args,
+        channel: call.approvals,
+        policyRule: admitted.policy?.approval ?? null,
+      },
+      record,
+      deps.client,
+      deps.config,
+    );
+    const visible = deps.policy ? namespaceVisibility(deps.policy, call.identity) : undefined;
+    const out = await admitted.tool.execute(admitted.args as never, { client: deps.client, config: deps.config, identity: call.identity, visible });
     record.documents = out.documents;
     return { content: [{ type: 'text', text: out.text }] };
   } catch (err) {
     const e = toToolError(err);
     record.outcome = REFUSALS.has(e.code) ? 'refused' : 'error';
     record.errorCode = e.code;
-    if (e.code === 'INTERNAL') process.stderr.write(`internal error in ${record.tool}: ${redactText(String((err as Error)?.stack ?? err), secretsOf(deps.config))}\n`);
+    if (err instanceof PolicyDenied) record.policyRule = err.rule;
+    if (e.code === 'INTERNAL')
+      process.stderr.write(`internal error in ${record.tool}: ${redactText(String((err as Error)?.stack ?? err), secretsOf(deps.config))}\n`);
     const message = redactText(e.message, secretsOf(deps.config));
     return { isError: true, content: [{ type: 'text', text: `Error [${e.code}]: ${message}` }], structuredContent: { error: { code: e.code, message } } };
   } finally {

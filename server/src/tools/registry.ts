@@ -21,9 +21,23 @@ import dropIndex from './delete/drop-index.ts';
 
 /** Every tool the server knows. There is deliberately no `connect` (the connection is fixed) and no `export`. */
 export const ALL_TOOLS: readonly ToolDefinition[] = [
-  listDatabases, listCollections, collectionIndexes, collectionSchema, collectionStorageSize, dbStats, explain,
-  find, count, aggregate,
-  insertMany, createIndex, createCollection,
-  updateMany, renameCollection,
-  deleteMany, dropCollection, dropDatabase, dropIndex,
+  listDatabases,
+  listCollections,
+  collectionIndexes,
+  collectionSchema,
+  collectionStorageSize,
+  dbStats,
+  explain,
+  find,
+  count,
+  aggregate,
+  insertMany,
+  createIndex,
+  createCollection,
+  updateMany,
+  renameCollection,
+  deleteMany,
+  dropCollection,
+  dropDatabase,
+  dropIndex,
 ];

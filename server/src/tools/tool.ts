@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { MongoClient } from 'mongodb';
 import type { ToolAnnotations } from '@modelcontextprotocol/server';
 import type { Config } from '../config/schema.ts';
@@ -16,6 +16,8 @@ export interface ToolContext {
   client: MongoClient;
   config: Config;
   identity: Identity;
+  /** Whether listings (databases, collections) may show this namespace to the caller: the policy's view; absent, all. */
+  visible?: ((db: string, coll?: string) => boolean) | undefined;
 }
 
 /** What a tool hands back: text for the model, and a count for the audit log. */

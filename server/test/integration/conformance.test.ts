@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startDatabase, type Database } from '../../../scripts/stack/database.ts';
 import { startService, waitFor, type Service } from '../../../scripts/stack/process.ts';
-import { freePortInRange } from './helpers/real-db.ts';
+import { freePort } from '../../../scripts/stack/ports.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const MAIN = join(ROOT, 'server/src/main.ts');
@@ -19,15 +19,30 @@ const CONFORMANCE = join(ROOT, 'node_modules/@modelcontextprotocol/conformance/d
 const OFFICIAL = join(ROOT, 'node_modules/mongodb-mcp-server/dist/esm/index.js');
 /** Every scenario of `--suite all` that does not call the reference server's test_* tools, prompts or resources. */
 const SCENARIOS = [
-  'server-initialize', 'ping', 'tools-list', 'dns-rebinding-protection',
-  'logging-set-level', 'resources-list', 'prompts-list', 'server-sse-multiple-streams', 'server-sse-polling',
+  'server-initialize',
+  'ping',
+  'tools-list',
+  'dns-rebinding-protection',
+  'logging-set-level',
+  'resources-list',
+  'prompts-list',
+  'server-sse-multiple-streams',
+  'server-sse-polling',
 ] as const;
 /**
  * Scenarios that name the reference server's fixtures (test_prompt_with_arguments, test://…, test_* tools):
  * run for the table, not asserted. completion-complete asks to complete an argument of a prompt this server
  * does not have; we answer -32602 (the spec's "invalid prompt name") rather than pretend it exists.
  */
-const REFERENCE_ONLY = ['completion-complete', 'resources-read-text', 'resources-templates-read', 'resources-subscribe', 'prompts-get-simple', 'tools-call-simple-text', 'json-schema-2020-12'] as const;
+const REFERENCE_ONLY = [
+  'completion-complete',
+  'resources-read-text',
+  'resources-templates-read',
+  'resources-subscribe',
+  'prompts-get-simple',
+  'tools-call-simple-text',
+  'json-schema-2020-12',
+] as const;
 
 let dir: string;
 let db: Database | undefined;
@@ -35,21 +50,28 @@ let server: Service | undefined;
 let port: number;
 let origin: string;
 
-interface Check { id: string; status: string; errorMessage?: string }
+interface Check {
+  id: string;
+  status: string;
+  errorMessage?: string;
+}
 
 /** One scenario through the conformance CLI: exit 0 means no FAILURE check; checks.json has each check. */
 function runScenario(scenario: string, url = `${origin}/mcp`): Promise<{ code: number; output: string; checks: Check[] }> {
   const out = join(dir, 'results', `${scenario}-${url.replace(/\W+/g, '_')}`);
   mkdirSync(out, { recursive: true });
   return new Promise((done) => {
-    execFile(process.execPath, [CONFORMANCE, 'server', '--url', url, '--scenario', scenario, '-o', out],
+    execFile(
+      process.execPath,
+      [CONFORMANCE, 'server', '--url', url, '--scenario', scenario, '-o', out],
       { env: { PATH: process.env.PATH ?? '' }, timeout: 60_000 },
       (err, stdout, stderr) => {
         const file = readdirSync(out, { recursive: true, encoding: 'utf8' }).find((f) => f.endsWith('checks.json'));
         const checks = file ? (JSON.parse(readFileSync(join(out, file), 'utf8')) as Check[]) : [];
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
         done({ code, output: `${stdout}\n${stderr}`, checks });
-      });
+      },
+    );
   });
 }
 
@@ -60,11 +82,21 @@ beforeAll(async () => {
   mkdirSync(secrets, { mode: 0o700 });
   const uriFile = join(secrets, 'connection_string');
   writeFileSync(uriFile, db.readerUri, { mode: 0o600 });
-  port = await freePortInRange(34400, 34499);
+  port = await freePort();
   origin = `http://127.0.0.1:${port}`;
   server = startService({
-    name: 'mcp-server', command: process.execPath, logFile: join(dir, 'mcp-server.log'),
-    args: [MAIN, '--transport', 'http', '--httpHost', '127.0.0.1', '--httpPort', String(port), '--readOnly',
+    name: 'mcp-server',
+    command: process.execPath,
+    logFile: join(dir, 'mcp-server.log'),
+    args: [
+      MAIN,
+      '--transport',
+      'http',
+      '--httpHost',
+      '127.0.0.1',
+      '--httpPort',
+      String(port),
+      '--readOnly',
       // Lab mode: the conformance client cannot send the edge's X-MCP-Proxy-Auth, so callers are anonymous
       // with mcp:read only. Under test is the MCP protocol layer; the proxy credential is proven elsewhere
       // (server/test/unit/http-transport.test.ts and the stack suites).
@@ -72,11 +104,16 @@ beforeAll(async () => {
       // The dns-rebinding scenario sends `Origin: http://127.0.0.1:<port>` on its "valid" request. Our default
       // accepts an Origin only when allowlisted exactly (no implicit loopback origins: any local web page at
       // another port is also "localhost"), so the operator names this server's own origin, as deployments do.
-      '--httpAllowedOrigins', origin,
+      '--httpAllowedOrigins',
+      origin,
       // Every scenario (and the comparison run) is the same anonymous caller, and the suite's clients do not all
       // end their sessions: the per-caller session quota (proven in http-quotas.test.ts and caller-quotas) is
       // raised so the protocol, not the quota, is what is measured here.
-      '--maxSessionsPerCaller', '500', '--maxSessions', '500'],
+      '--maxSessionsPerCaller',
+      '500',
+      '--maxSessions',
+      '500',
+    ],
     env: { MDB_MCP_CONNECTION_STRING_FILE: uriFile },
   });
   await waitFor('mcp-server /healthz', async () => (await fetch(`${origin}/healthz`).catch(() => undefined))?.ok, { service: server, timeoutMs: 30_000 });
@@ -126,17 +163,30 @@ describe('the same scenarios against the official mongodb-mcp-server 3.0.4 on th
   let officialUrl: string | undefined;
 
   beforeAll(async () => {
-    const officialPort = await freePortInRange(34500, 34599);
+    const officialPort = await freePort();
     official = startService({
-      name: 'official-mcp-server', command: process.execPath, logFile: join(dir, 'official.log'),
+      name: 'official-mcp-server',
+      command: process.execPath,
+      logFile: join(dir, 'official.log'),
       args: [OFFICIAL, '--transport', 'http', '--httpHost', '127.0.0.1', '--httpPort', String(officialPort), '--readOnly', '--telemetry', 'disabled'],
       env: { MDB_MCP_CONNECTION_STRING: db!.readerUri, MDB_MCP_TELEMETRY: 'disabled', HOME: dir },
     });
     const url = `http://127.0.0.1:${officialPort}/mcp`;
-    const up = await waitFor('official mcp server', async () => {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' }).catch(() => undefined);
-      return res !== undefined;
-    }, { service: official, timeoutMs: 30_000 }).then(() => true, () => false);
+    const up = await waitFor(
+      'official mcp server',
+      async () => {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+          body: '{}',
+        }).catch(() => undefined);
+        return res !== undefined;
+      },
+      { service: official, timeoutMs: 30_000 },
+    ).then(
+      () => true,
+      () => false,
+    );
     if (up) officialUrl = url;
   });
 
@@ -149,7 +199,9 @@ describe('the same scenarios against the official mongodb-mcp-server 3.0.4 on th
     const rows = ['| scenario | ours | official 3.0.4 |', '|---|---|---|'];
     for (const scenario of [...SCENARIOS, ...REFERENCE_ONLY]) {
       const [ours, theirs] = [await runScenario(scenario), await runScenario(scenario, officialUrl)];
-      rows.push(`| ${scenario}${(REFERENCE_ONLY as readonly string[]).includes(scenario) ? ' (reference fixtures)' : ''} | ${verdict(ours)} | ${verdict(theirs)} |`);
+      rows.push(
+        `| ${scenario}${(REFERENCE_ONLY as readonly string[]).includes(scenario) ? ' (reference fixtures)' : ''} | ${verdict(ours)} | ${verdict(theirs)} |`,
+      );
     }
     const table = rows.join('\n');
     writeFileSync(join(tmpdir(), 'mcp-conformance-table.md'), `${table}\n`);

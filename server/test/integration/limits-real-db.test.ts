@@ -8,13 +8,14 @@ import type { CommandStartedEvent, Document } from 'mongodb';
 import { errorCodeOf, textOf } from '../unit/helpers/in-memory.ts';
 import { ALL_TOOLS } from '../../src/tools/registry.ts';
 import { useRealDatabase } from './helpers/real-db.ts';
+import { unfence } from '../../src/tools/format.ts';
 
-const real = useRealDatabase({ prefix: 'mcp-server-limits-', ports: [34500, 34599] });
+const real = useRealDatabase({ prefix: 'mcp-server-limits-' });
 const CAP = 2048;
 
-/** The relaxed-EJSON array after the one-line notice, and its size in bytes. */
+/** The relaxed-EJSON array inside the untrusted-data fence, and its size in bytes. */
 function bodyOf(text: string): { docs: unknown[]; bytes: number } {
-  const body = text.slice(text.indexOf('\n') + 1);
+  const body = unfence(text)?.data ?? '';
   return { docs: JSON.parse(body) as unknown[], bytes: Buffer.byteLength(body) };
 }
 
@@ -125,7 +126,9 @@ describe('maxTimeMS', () => {
     // cursor's own maxTimeMS (https://www.mongodb.com/docs/manual/reference/method/cursor.maxTimeMS/).
     const notOperations = new Set(['hello', 'isMaster', 'ismaster', 'saslStart', 'saslContinue', 'ping', 'endSessions', 'getMore', 'killCursors']);
     let sent: CommandStartedEvent[] = [];
-    client.on('commandStarted', (e) => { if (!notOperations.has(e.commandName)) sent.push(e); });
+    client.on('commandStarted', (e) => {
+      if (!notOperations.has(e.commandName)) sent.push(e);
+    });
     const seen: string[] = [];
     for (const [session, name, args] of calls) {
       sent = [];

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { errorCodeOf, textOf } from '../unit/helpers/in-memory.ts';
 import { useRealDatabase } from './helpers/real-db.ts';
+import { unfence } from '../../src/tools/format.ts';
 
 const real = useRealDatabase({ prefix: 'mcp-server-ns-' });
 const { session } = real;
 const usersNs = { database: 'admin', collection: 'system.users', filter: {}, limit: 5 };
-const names = (text: string) => JSON.parse(text.slice(text.indexOf('\n') + 1)) as unknown[];
+const names = (text: string) => JSON.parse(unfence(text)?.data ?? '') as unknown[];
 
 describe('reserved namespaces against a real database', () => {
   it('refuses the reader the users collection by default, and only the server stood in the way', async () => {

@@ -43,7 +43,11 @@ describe('resources and completion against a real database', () => {
       context: { arguments: { database: real.db.dbName } },
     });
     expect(r.completion.values).toEqual(['customers']);
-    const all = await h.client.complete({ ref: { type: 'ref/resource', uri: SCHEMA }, argument: { name: 'collection', value: '' }, context: { arguments: { database: real.db.dbName } } });
+    const all = await h.client.complete({
+      ref: { type: 'ref/resource', uri: SCHEMA },
+      argument: { name: 'collection', value: '' },
+      context: { arguments: { database: real.db.dbName } },
+    });
     expect(all.completion.values.length).toBeGreaterThan(1);
     expect(all.completion.values.filter((c) => c.startsWith('system.'))).toEqual([]);
     expect(h.audit.records.at(-1)).toMatchObject({ event: 'completion', namespace: real.db.dbName, outcome: 'ok', documents: all.completion.values.length });

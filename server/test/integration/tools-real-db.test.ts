@@ -89,7 +89,9 @@ describe('every tool against a real database', () => {
     const h = await session(real.db.readerUri, { readOnly: true });
     const ns = { database: real.db.dbName, collection: 'orders' };
     expect(errorCodeOf(await h.client.callTool({ name: 'insert-many', arguments: { ...ns, documents: [{}] } }))).toBe('READ_ONLY');
-    expect(errorCodeOf(await h.client.callTool({ name: 'aggregate', arguments: { ...ns, pipeline: [{ $facet: { a: [{ $out: 'stolen' }] } }] } }))).toBe('FORBIDDEN_STAGE');
+    expect(errorCodeOf(await h.client.callTool({ name: 'aggregate', arguments: { ...ns, pipeline: [{ $facet: { a: [{ $out: 'stolen' }] } }] } }))).toBe(
+      'FORBIDDEN_STAGE',
+    );
     const c = await mongo(real.db.adminUri);
     expect(await c.db(real.db.dbName).listCollections({ name: 'stolen' }).toArray()).toEqual([]);
     await h.close();

@@ -19,15 +19,27 @@ const dir = mkdtempSync(join(tmpdir(), 'audit-fail-closed-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const record = (over: Partial<AuditRecord>): AuditRecord => ({
-  time: new Date().toISOString(), event: 'tool_call', requestId: null, sessionId: null, subject: null, username: null, agent: null,
-  tool: 'find', outcome: 'ok', errorCode: null, ...over,
+  time: new Date().toISOString(),
+  event: 'tool_call',
+  requestId: null,
+  sessionId: null,
+  subject: null,
+  username: null,
+  agent: null,
+  tool: 'find',
+  outcome: 'ok',
+  errorCode: null,
+  ...over,
 });
 
 /** A tool that counts its runs: the proof that a refused call never ran. */
 function countingTool() {
   const runs = { n: 0 };
   const tool = defineTool({
-    name: 'probe', operationType: 'create', description: 'counts its runs', input: z.object({}),
+    name: 'probe',
+    operationType: 'create',
+    description: 'counts its runs',
+    input: z.object({}),
     async execute() {
       runs.n++;
       return { text: 'ran', documents: 1 };
@@ -67,8 +79,9 @@ describe('an audit log that cannot be written', () => {
   it('withholds the result of a call whose record fails after it ran (the disk filled up meanwhile)', async () => {
     const { tool, runs } = countingTool();
     const failsAfter: AuditSink = { ready: () => undefined, write: (r) => broken.write(r) };
-    await expect(dispatchToolCall(call, { client: {} as never, config: defaultConfig(), audit: failsAfter, tools: [tool] }))
-      .rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+    await expect(dispatchToolCall(call, { client: {} as never, config: defaultConfig(), audit: failsAfter, tools: [tool] })).rejects.toMatchObject({
+      code: 'AUDIT_UNAVAILABLE',
+    });
     expect(runs.n).toBe(1);
   });
 });

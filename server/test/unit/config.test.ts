@@ -24,7 +24,15 @@ const err = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
 describe('configuration', () => {
   it('has secure defaults: loopback, 100 documents, 16 MiB, 15 s, server-side JS off', () => {
     const { config } = ok([]);
-    expect(config).toMatchObject({ httpHost: '127.0.0.1', maxDocumentsPerQuery: 100, maxBytesPerQuery: 16 * 1024 * 1024, maxTimeMS: 15000, disableServerSideJs: true, httpBodyLimit: 1024 * 1024, transport: 'stdio' });
+    expect(config).toMatchObject({
+      httpHost: '127.0.0.1',
+      maxDocumentsPerQuery: 100,
+      maxBytesPerQuery: 16 * 1024 * 1024,
+      maxTimeMS: 15000,
+      disableServerSideJs: true,
+      httpBodyLimit: 1024 * 1024,
+      transport: 'stdio',
+    });
   });
 
   it('names environment variables in upper snake case, maxTimeMS as MDB_MCP_MAX_TIME_MS', () => {
@@ -43,7 +51,11 @@ describe('configuration', () => {
   });
 
   it('reads every secret from a <NAME>_FILE, with the trailing newline removed', () => {
-    const { config } = ok([], { MDB_MCP_CONNECTION_STRING_FILE: '/s/uri', MDB_MCP_PROXY_SECRET_FILE: '/s/p' }, { '/s/uri': 'mongodb://u:p@h/\n', '/s/p': 'a-proxy-secret-of-32-characters!\n' });
+    const { config } = ok(
+      [],
+      { MDB_MCP_CONNECTION_STRING_FILE: '/s/uri', MDB_MCP_PROXY_SECRET_FILE: '/s/p' },
+      { '/s/uri': 'mongodb://u:p@h/\n', '/s/p': 'a-proxy-secret-of-32-characters!\n' },
+    );
     expect(config.connectionString).toBe('mongodb://u:p@h/');
     expect(config.proxySecret).toBe('a-proxy-secret-of-32-characters!');
     expect(ok(['--proxySecretFile', '/s/p'], {}, { '/s/p': 'q'.repeat(20) }).config.proxySecret).toBe('q'.repeat(20));

@@ -19,7 +19,7 @@ describe('error mapping', () => {
     expect(toToolError(serverError(2, 'BadValue')).code).toBe('DB_ERROR');
   });
 
-  it('maps a database that cannot be reached to DB_UNAVAILABLE, without the driver\'s address details', () => {
+  it("maps a database that cannot be reached to DB_UNAVAILABLE, without the driver's address details", () => {
     const selection = new MongoServerSelectionError('connect ECONNREFUSED 10.88.5.2:27017', {} as never);
     expect(toToolError(selection)).toMatchObject({ code: 'DB_UNAVAILABLE', message: 'the database is unavailable; try again later' });
     expect(toToolError(new MongoNetworkError('connection 3 to 10.88.5.2:27017 closed')).code).toBe('DB_UNAVAILABLE');

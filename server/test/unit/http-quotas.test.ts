@@ -54,24 +54,36 @@ let entered = 0;
 /** Tools that let a test hold requests in flight and produce answers of a chosen size, with no database. */
 const testTools: ToolDefinition[] = [
   defineTool({
-    name: 'hold', operationType: 'read', description: 'waits until the test releases it', input: z.object({}),
+    name: 'hold',
+    operationType: 'read',
+    description: 'waits until the test releases it',
+    input: z.object({}),
     async execute() {
       entered++;
       await new Promise<void>((resolve) => {
         const previous = release;
-        release = () => { previous(); resolve(); };
+        release = () => {
+          previous();
+          resolve();
+        };
       });
       return { text: 'released', documents: null };
     },
   }),
   defineTool({
-    name: 'pad', operationType: 'read', description: 'a formatted value of `bytes` bytes', input: z.object({ bytes: z.number().int() }),
+    name: 'pad',
+    operationType: 'read',
+    description: 'a formatted value of `bytes` bytes',
+    input: z.object({ bytes: z.number().int() }),
     async execute(args, ctx) {
       return formatValue('padding', { pad: 'x'.repeat(args.bytes) }, ctx.config);
     },
   }),
   defineTool({
-    name: 'raw', operationType: 'read', description: 'unformatted text of `bytes` bytes (bypasses the tools\' accounting)', input: z.object({ bytes: z.number().int() }),
+    name: 'raw',
+    operationType: 'read',
+    description: "unformatted text of `bytes` bytes (bypasses the tools' accounting)",
+    input: z.object({ bytes: z.number().int() }),
     async execute(args) {
       return { text: '"'.repeat(args.bytes), documents: null };
     },
@@ -113,7 +125,13 @@ describe('HTTP: per-caller session quota', () => {
     expect(r.status).toBe(429);
     expect(JSON.parse(r.body).error.data.code).toBe('CALLER_SESSION_LIMIT');
     expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(59);
-    expect(srv.audit.records.at(-1)).toMatchObject({ event: 'http_refused', errorCode: 'CALLER_SESSION_LIMIT', httpStatus: 429, subject: 'svc', agent: 'agent-1' });
+    expect(srv.audit.records.at(-1)).toMatchObject({
+      event: 'http_refused',
+      errorCode: 'CALLER_SESSION_LIMIT',
+      httpStatus: 429,
+      subject: 'svc',
+      agent: 'agent-1',
+    });
   });
 
   it('still serves another caller, and the same user through another client, when one caller is at its quota', async () => {
@@ -188,13 +206,16 @@ describe('HTTP: response byte budget', () => {
     await client.close();
   });
 
-  it('never sends more than maxResponseBytes even when a result escaped the tools\' accounting: a JSON-RPC error in its place', async () => {
+  it("never sends more than maxResponseBytes even when a result escaped the tools' accounting: a JSON-RPC error in its place", async () => {
     srv = await startHttp({ maxResponseBytes: LIMIT }, testTools);
     const h = await session(srv, as('svc'));
     const r = await call(srv, h, 'raw', { bytes: LIMIT / 2 + 1 }, 42); // quotes double on the wire
     expect(r.status).toBe(200);
     expect(Buffer.byteLength(r.body)).toBeLessThan(LIMIT);
-    expect(JSON.parse(r.body)).toMatchObject({ id: 42, error: { data: { code: 'RESPONSE_TOO_LARGE' }, message: expect.stringContaining(`maxResponseBytes=${LIMIT}`) } });
+    expect(JSON.parse(r.body)).toMatchObject({
+      id: 42,
+      error: { data: { code: 'RESPONSE_TOO_LARGE' }, message: expect.stringContaining(`maxResponseBytes=${LIMIT}`) },
+    });
     expect(srv.audit.records.at(-1)).toMatchObject({ event: 'http_refused', errorCode: 'RESPONSE_TOO_LARGE', subject: 'svc' });
   });
 });
@@ -237,7 +258,9 @@ describe('HTTP: per-caller concurrency', () => {
     const { port } = new URL(srv.url);
     const slow = connect(Number(port), '127.0.0.1');
     await new Promise<void>((resolve) => slow.once('connect', resolve));
-    const head = Object.entries({ ...JSON_HEADERS, ...as('svc'), host: `127.0.0.1:${port}`, 'content-length': '1000' }).map(([k, v]) => `${k}: ${v}`).join('\r\n');
+    const head = Object.entries({ ...JSON_HEADERS, ...as('svc'), host: `127.0.0.1:${port}`, 'content-length': '1000' })
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\r\n');
     slow.write(`POST /mcp HTTP/1.1\r\n${head}\r\n\r\n{"jsonrpc":`); // and nothing more
     try {
       let r = await initialize(srv, as('svc'));

@@ -8,8 +8,7 @@ afterEach(async () => {
   srv = undefined;
 });
 
-const post = (s: Started, headers: Record<string, string>, body: string | Buffer = INIT()) =>
-  raw(s.url, { headers: { ...JSON_HEADERS, ...headers }, body });
+const post = (s: Started, headers: Record<string, string>, body: string | Buffer = INIT()) => raw(s.url, { headers: { ...JSON_HEADERS, ...headers }, body });
 
 describe('HTTP: health', () => {
   it('answers /healthz with 200 {"status":"ok"} and nothing else', async () => {
@@ -101,7 +100,11 @@ describe('HTTP: sessions', () => {
     return id as string;
   }
   const list = (s: Started, sessionId: string, subject: string) =>
-    post(s, { ...identityHeaders(subject), 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' }, JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }));
+    post(
+      s,
+      { ...identityHeaders(subject), 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' },
+      JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+    );
 
   it('binds a session to the subject that created it: another subject gets 404', async () => {
     srv = await startHttp();

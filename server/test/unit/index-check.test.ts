@@ -12,7 +12,9 @@ describe('index check on explain output', () => {
   });
 
   it('accepts an IXSCAN plan even when a rejected plan scanned the collection', () => {
-    const explain = { queryPlanner: { winningPlan: { stage: 'FETCH', inputStage: { stage: 'IXSCAN', indexName: 'email_1' } }, rejectedPlans: [{ stage: 'COLLSCAN' }] } };
+    const explain = {
+      queryPlanner: { winningPlan: { stage: 'FETCH', inputStage: { stage: 'IXSCAN', indexName: 'email_1' } }, rejectedPlans: [{ stage: 'COLLSCAN' }] },
+    };
     expect(usesCollectionScan(explain)).toBe(false);
   });
 

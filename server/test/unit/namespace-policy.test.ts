@@ -81,27 +81,50 @@ describe('namespace policy: stages that name another namespace, at any depth', (
     ['$lookup from {db: admin, coll}', [{ $lookup: { from: { db: 'admin', coll: 'system.users' }, pipeline: [], as: 'x' } }], FORBIDDEN],
     ['$lookup from {db: Admin} in another case', [{ $lookup: { from: { db: 'Admin', coll: 'orders' }, pipeline: [], as: 'x' } }], FORBIDDEN],
     ['$lookup with a differently spelled key and From', [{ ' $LOOKUP ': { From: 'system.users', as: 'x' } }], FORBIDDEN],
-    ['$graphLookup from a system collection', [{ $graphLookup: { from: 'system.views', startWith: '$a', connectFromField: 'a', connectToField: 'b', as: 'x' } }], FORBIDDEN],
-    ['$graphLookup from {db: local}', [{ $graphLookup: { from: { db: 'local', coll: 'oplog.rs' }, startWith: '$a', connectFromField: 'a', connectToField: 'b', as: 'x' } }], FORBIDDEN],
+    [
+      '$graphLookup from a system collection',
+      [{ $graphLookup: { from: 'system.views', startWith: '$a', connectFromField: 'a', connectToField: 'b', as: 'x' } }],
+      FORBIDDEN,
+    ],
+    [
+      '$graphLookup from {db: local}',
+      [{ $graphLookup: { from: { db: 'local', coll: 'oplog.rs' }, startWith: '$a', connectFromField: 'a', connectToField: 'b', as: 'x' } }],
+      FORBIDDEN,
+    ],
     ['$unionWith a system collection (string form)', [{ $unionWith: 'system.users' }], FORBIDDEN],
     ['$unionWith {coll: system.*, pipeline}', [{ $unionWith: { coll: 'system.users', pipeline: [{ $match: {} }] } }], FORBIDDEN],
     ['$unionWith {db: admin, coll}', [{ $unionWith: { db: 'admin', coll: 'orders' } }], FORBIDDEN],
     ['$unionWith {coll: {db: config, coll}}', [{ $unionWith: { coll: { db: 'config', coll: 'transactions' } } }], FORBIDDEN],
     ['$lookup inside a $facet branch', [{ $facet: { a: [{ $match: {} }], b: [{ $lookup: { from: 'system.users', as: 'u', pipeline: [] } }] } }], FORBIDDEN],
-    ['$unionWith inside a $lookup sub-pipeline inside $facet', [{ $facet: { a: [{ $lookup: { from: 'customers', as: 'c', pipeline: [{ $unionWith: { coll: 'x', db: 'admin' } }] } }] } }], FORBIDDEN],
-    ['$graphLookup inside a $unionWith pipeline', [{ $unionWith: { coll: 'customers', pipeline: [{ $graphLookup: { from: 'system.js', startWith: 1, connectFromField: 'a', connectToField: 'b', as: 'x' } }] } }], FORBIDDEN],
+    [
+      '$unionWith inside a $lookup sub-pipeline inside $facet',
+      [{ $facet: { a: [{ $lookup: { from: 'customers', as: 'c', pipeline: [{ $unionWith: { coll: 'x', db: 'admin' } }] } }] } }],
+      FORBIDDEN,
+    ],
+    [
+      '$graphLookup inside a $unionWith pipeline',
+      [
+        {
+          $unionWith: {
+            coll: 'customers',
+            pipeline: [{ $graphLookup: { from: 'system.js', startWith: 1, connectFromField: 'a', connectToField: 'b', as: 'x' } }],
+          },
+        },
+      ],
+      FORBIDDEN,
+    ],
     ['$out to another database', [{ $out: { db: 'admin', coll: 'system.users' } }], FORBIDDEN],
     ['$out to a system collection', [{ $out: 'system.views' }], FORBIDDEN],
     ['$merge into {db: config}', [{ $merge: { into: { db: 'config', coll: 'x' } } }], FORBIDDEN],
     ['$merge into a system collection (string)', [{ $merge: 'system.js' }], FORBIDDEN],
     ['$merge {into: system.*}', [{ $merge: { into: 'system.views', whenMatched: 'replace' } }], FORBIDDEN],
-    ['$currentOp (other users\' operations)', [{ $currentOp: { allUsers: true } }], FORBIDDEN],
+    ["$currentOp (other users' operations)", [{ $currentOp: { allUsers: true } }], FORBIDDEN],
     ['$listSessions', [{ $listSessions: { allUsers: true } }], FORBIDDEN],
     ['$listLocalSessions', [{ $listLocalSessions: {} }], FORBIDDEN],
     ['$changeStream for the whole cluster', [{ $changeStream: { allChangesForCluster: true } }], FORBIDDEN],
-    ['$queryStats (every caller\'s queries)', [{ $queryStats: {} }], FORBIDDEN],
+    ["$queryStats (every caller's queries)", [{ $queryStats: {} }], FORBIDDEN],
     ['$listCatalog', [{ $listCatalog: {} }], FORBIDDEN],
-    ['$planCacheStats (other callers\' query shapes)', [{ $planCacheStats: {} }], FORBIDDEN],
+    ["$planCacheStats (other callers' query shapes)", [{ $planCacheStats: {} }], FORBIDDEN],
     ['$sql naming any namespace in a string', [{ $sql: { statement: 'SELECT * FROM admin.system.users' } }], FORBIDDEN],
     ['an internal $_ stage', [{ $_internalUnpackBucket: {} }], FORBIDDEN],
     ['a cluster stage inside $facet', [{ $facet: { a: [{ $currentOp: {} }] } }], FORBIDDEN],
@@ -155,8 +178,12 @@ describe('namespace policy: stages that name another namespace, at any depth', (
       }
       return '';
     };
-    expect(refusal(ns('Admin', 'system.users'))).toBe('database/collection: the admin database is reserved (admin, local, config are not served; set allowReservedNamespaces to widen this)');
-    expect(refusal(ns('shop', 'system.users'))).toBe('database/collection: system collections (system.*) are not served (set allowReservedNamespaces to widen this)');
+    expect(refusal(ns('Admin', 'system.users'))).toBe(
+      'database/collection: the admin database is reserved (admin, local, config are not served; set allowReservedNamespaces to widen this)',
+    );
+    expect(refusal(ns('shop', 'system.users'))).toBe(
+      'database/collection: system collections (system.*) are not served (set allowReservedNamespaces to widen this)',
+    );
     expect(refusal(agg([{ [`$_${'x'.repeat(100_000)}`]: {} }])).length).toBeLessThan(300);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { MongoClient } from 'mongodb';
-import { connectInMemory, errorCodeOf, textOf } from './helpers/in-memory.ts';
+import { connectInMemory, errorCodeOf, textOf, unfencedOf } from './helpers/in-memory.ts';
 import { ALL_TOOLS } from '../../src/tools/registry.ts';
 
 /** Arguments that pass each tool's schema; only the namespace changes between cases. */
@@ -57,7 +57,27 @@ describe('every tool refuses reserved namespaces through the real protocol, befo
 
   it('checks every argument that can name a namespace: the tools take no other argument names', () => {
     // refsOfArguments reads database, collection and newName; a new argument that names a namespace must be added there.
-    const reviewed = new Set(['database', 'collection', 'newName', 'filter', 'projection', 'sort', 'limit', 'query', 'pipeline', 'documents', 'keys', 'name', 'update', 'upsert', 'dropTarget', 'indexName', 'sampleSize', 'method', 'verbosity']);
+    const reviewed = new Set([
+      'database',
+      'collection',
+      'newName',
+      'filter',
+      'projection',
+      'sort',
+      'limit',
+      'query',
+      'pipeline',
+      'documents',
+      'keys',
+      'name',
+      'update',
+      'upsert',
+      'dropTarget',
+      'indexName',
+      'sampleSize',
+      'method',
+      'verbosity',
+    ]);
     const seen = ALL_TOOLS.flatMap((t) => Object.keys((t.input as z.ZodObject).shape));
     expect(seen.filter((k) => !reviewed.has(k))).toEqual([]);
   });
@@ -74,14 +94,16 @@ function listingClient(): MongoClient {
 describe('listings show only what a tool could name', () => {
   it('hides admin, local and config from list-databases and system.* from list-collections by default', async () => {
     const h = await connectInMemory({}, { client: listingClient() });
-    expect(textOf(await h.client.callTool({ name: 'list-databases', arguments: {} }))).toBe('Found 1 databases.\n[{"name":"shop","sizeOnDisk":1}]');
-    expect(textOf(await h.client.callTool({ name: 'list-collections', arguments: { database: 'shop' } }))).toBe('Found 1 collections in shop.\n["orders"]');
+    expect(unfencedOf(await h.client.callTool({ name: 'list-databases', arguments: {} }))).toBe('Found 1 databases.\n[{"name":"shop","sizeOnDisk":1}]');
+    expect(unfencedOf(await h.client.callTool({ name: 'list-collections', arguments: { database: 'shop' } }))).toBe('Found 1 collections in shop.\n["orders"]');
     await h.close();
   });
 
   it('shows exactly the entries an operator allowed', async () => {
     const h = await connectInMemory({ allowReservedNamespaces: ['config', 'shop.system.profile'] }, { client: listingClient() });
-    expect(textOf(await h.client.callTool({ name: 'list-databases', arguments: {} }))).toContain('[{"name":"config","sizeOnDisk":1},{"name":"shop","sizeOnDisk":1}]');
+    expect(textOf(await h.client.callTool({ name: 'list-databases', arguments: {} }))).toContain(
+      '[{"name":"config","sizeOnDisk":1},{"name":"shop","sizeOnDisk":1}]',
+    );
     expect(textOf(await h.client.callTool({ name: 'list-collections', arguments: { database: 'shop' } }))).toContain('["orders","system.profile"]');
     await h.close();
   });

@@ -40,7 +40,13 @@ describe('pipeline guard: write stages', () => {
   });
 
   it('accepts an ordinary read pipeline', () => {
-    expect(inspect([{ $match: { a: 1 } }, { $group: { _id: '$a', n: { $sum: 1 } } }, { $sort: { n: -1 } }])).toEqual({ writeStages: [], serverSideJs: [], namespaceStages: [], clusterStages: [], tooDeep: false });
+    expect(inspect([{ $match: { a: 1 } }, { $group: { _id: '$a', n: { $sum: 1 } } }, { $sort: { n: -1 } }])).toEqual({
+      writeStages: [],
+      serverSideJs: [],
+      namespaceStages: [],
+      clusterStages: [],
+      tooDeep: false,
+    });
   });
 });
 

@@ -7,8 +7,14 @@ const readUser = {
     authenticatedUsers: [{ user: 'mcp_reader', db: 'admin' }],
     authenticatedUserRoles: [{ role: 'read', db: 'shop' }],
     authenticatedUserPrivileges: [
-      { resource: { db: 'shop', collection: '' }, actions: ['changeStream', 'collStats', 'dbHash', 'dbStats', 'find', 'killCursors', 'listCollections', 'listIndexes', 'listSearchIndexes'] },
-      { resource: { db: 'shop', collection: 'system.js' }, actions: ['changeStream', 'collStats', 'dbHash', 'dbStats', 'find', 'killCursors', 'listCollections', 'listIndexes'] },
+      {
+        resource: { db: 'shop', collection: '' },
+        actions: ['changeStream', 'collStats', 'dbHash', 'dbStats', 'find', 'killCursors', 'listCollections', 'listIndexes', 'listSearchIndexes'],
+      },
+      {
+        resource: { db: 'shop', collection: 'system.js' },
+        actions: ['changeStream', 'collStats', 'dbHash', 'dbStats', 'find', 'killCursors', 'listCollections', 'listIndexes'],
+      },
     ],
   },
   ok: 1,
@@ -21,7 +27,29 @@ const readWriteUser = {
     authenticatedUserPrivileges: [
       {
         resource: { db: 'shop', collection: '' },
-        actions: ['changeStream', 'collStats', 'convertToCapped', 'createCollection', 'createIndex', 'createSearchIndexes', 'dbHash', 'dbStats', 'dropCollection', 'dropIndex', 'dropSearchIndex', 'find', 'insert', 'killCursors', 'listCollections', 'listIndexes', 'listSearchIndexes', 'remove', 'renameCollectionSameDB', 'update', 'updateSearchIndex'],
+        actions: [
+          'changeStream',
+          'collStats',
+          'convertToCapped',
+          'createCollection',
+          'createIndex',
+          'createSearchIndexes',
+          'dbHash',
+          'dbStats',
+          'dropCollection',
+          'dropIndex',
+          'dropSearchIndex',
+          'find',
+          'insert',
+          'killCursors',
+          'listCollections',
+          'listIndexes',
+          'listSearchIndexes',
+          'remove',
+          'renameCollectionSameDB',
+          'update',
+          'updateSearchIndex',
+        ],
       },
     ],
   },
@@ -37,13 +65,20 @@ describe('read-only start-up privilege decision', () => {
     const d = decidePrivileges(readWriteUser);
     expect(d.kind).toBe('can-write');
     if (d.kind !== 'can-write') return;
-    expect(d.actions).toEqual(expect.arrayContaining(['insert', 'update', 'remove', 'createCollection', 'dropCollection', 'createIndex', 'renameCollectionSameDB']));
+    expect(d.actions).toEqual(
+      expect.arrayContaining(['insert', 'update', 'remove', 'createCollection', 'dropCollection', 'createIndex', 'renameCollectionSameDB']),
+    );
     expect(d.actions).not.toContain('find');
     expect(d.users).toEqual(['mcp_writer@admin']);
   });
 
   it('refuses root-like users holding anyAction on anyResource', () => {
-    const root = { authInfo: { authenticatedUsers: [{ user: 'admin', db: 'admin' }], authenticatedUserPrivileges: [{ resource: { anyResource: true }, actions: ['anyAction'] }] } };
+    const root = {
+      authInfo: {
+        authenticatedUsers: [{ user: 'admin', db: 'admin' }],
+        authenticatedUserPrivileges: [{ resource: { anyResource: true }, actions: ['anyAction'] }],
+      },
+    };
     expect(decidePrivileges(root).kind).toBe('can-write');
   });
 
@@ -70,7 +105,9 @@ describe('read-only start-up privilege decision', () => {
   });
 
   it('ignores malformed privilege entries rather than crashing', () => {
-    const odd = { authInfo: { authenticatedUsers: [{ user: 'u', db: 'admin' }], authenticatedUserPrivileges: [null, { actions: 'insert' }, { actions: [1, 'find'] }] } };
+    const odd = {
+      authInfo: { authenticatedUsers: [{ user: 'u', db: 'admin' }], authenticatedUserPrivileges: [null, { actions: 'insert' }, { actions: [1, 'find'] }] },
+    };
     expect(decidePrivileges(odd)).toEqual({ kind: 'read-only' });
   });
 });

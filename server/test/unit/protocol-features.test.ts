@@ -16,7 +16,10 @@ afterEach(async () => {
 
 /** The JSON-RPC error a request ended with: its code and our closed code in data.code. */
 async function refusal(p: Promise<unknown>): Promise<{ rpc: number; code: unknown; message: string }> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err, 'the request should have been refused').toBeInstanceOf(ProtocolError);
   const e = err as ProtocolError;
   return { rpc: e.code, code: (e.data as { code?: unknown } | undefined)?.code, message: e.message };
@@ -187,7 +190,8 @@ describe('completion', () => {
     h = await connectInMemory({ readOnly: true });
     const r = await h.client.complete({ ref: { type: 'ref/prompt', name: 'plan-query' }, argument: { name: 'question', value: 'how' } });
     expect(r.completion.values).toEqual([]);
-    expect(await refusal(h.client.complete({ ref: { type: 'ref/prompt', name: 'test_prompt_with_arguments' }, argument: { name: 'arg1', value: 'x' } })))
-      .toMatchObject({ rpc: -32602, code: 'UNKNOWN_PROMPT' });
+    expect(
+      await refusal(h.client.complete({ ref: { type: 'ref/prompt', name: 'test_prompt_with_arguments' }, argument: { name: 'arg1', value: 'x' } })),
+    ).toMatchObject({ rpc: -32602, code: 'UNKNOWN_PROMPT' });
   });
 });

@@ -13,7 +13,10 @@ beforeAll(async () => {
 });
 afterAll(async () => srv.close());
 
-interface Sent { headers: Record<string, string>; body: string }
+interface Sent {
+  headers: Record<string, string>;
+  body: string;
+}
 
 /** What the official client sends for one 2026-07-28 request, captured so it can be replayed altered. */
 async function capture2026(method: 'tools/call' | 'resources/read' | 'prompts/get'): Promise<Sent> {
@@ -46,13 +49,16 @@ const replay = (s: Sent, headers: Record<string, string | undefined>) => {
 };
 
 describe('SEP-2243 standard headers on 2026-07-28 requests', () => {
-  it.each(['tools/call', 'resources/read', 'prompts/get'] as const)('the official client sends Mcp-Method and Mcp-Name for %s and is served', async (method) => {
-    const s = await capture2026(method);
-    expect(s.headers['mcp-method']).toBe(method);
-    expect(s.headers['mcp-name']).toBeTruthy();
-    const res = await replay(s, {});
-    expect(res.status).toBe(200);
-  });
+  it.each(['tools/call', 'resources/read', 'prompts/get'] as const)(
+    'the official client sends Mcp-Method and Mcp-Name for %s and is served',
+    async (method) => {
+      const s = await capture2026(method);
+      expect(s.headers['mcp-method']).toBe(method);
+      expect(s.headers['mcp-name']).toBeTruthy();
+      const res = await replay(s, {});
+      expect(res.status).toBe(200);
+    },
+  );
 
   it('rejects a tools/call whose Mcp-Name names another tool than the body with HTTP 400 and -32020, audited, no tool run', async () => {
     const s = await capture2026('tools/call');
@@ -99,7 +105,9 @@ describe('2025-03-26 clients and concurrent streams on one session', () => {
     const init = await raw(srv.url, { headers, body: INIT('2025-11-25') });
     const session = String(init.headers['mcp-session-id']);
     const on = { ...headers, 'mcp-session-id': session, 'mcp-protocol-version': '2025-03-26' };
-    const replies = await Promise.all([0, 1, 2].map((i) => raw(srv.url, { headers: on, body: JSON.stringify({ jsonrpc: '2.0', id: 1000 + i, method: 'tools/list', params: {} }) })));
+    const replies = await Promise.all(
+      [0, 1, 2].map((i) => raw(srv.url, { headers: on, body: JSON.stringify({ jsonrpc: '2.0', id: 1000 + i, method: 'tools/list', params: {} }) })),
+    );
     expect(replies.map((r) => r.status)).toEqual([200, 200, 200]);
     expect(replies.map((r) => (JSON.parse(r.body) as { id: number }).id)).toEqual([1000, 1001, 1002]);
   });
@@ -124,11 +132,23 @@ describe('server log notifications over HTTP', () => {
     expect(stream.status).toBe(200);
     expect(stream.headers.get('content-type')).toContain('text/event-stream');
     const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
-    await raw(srv.url, { headers: on, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'resources/read', params: { uri: 'mongodb://admin/system.users/schema' } }) });
+    await raw(srv.url, {
+      headers: on,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'resources/read', params: { uri: 'mongodb://admin/system.users/schema' } }),
+    });
     let text = '';
     while (!text.includes('notifications/message')) text += (await reader.read()).value ?? '';
     controller.abort();
-    const data = JSON.parse(text.split('\n').find((l) => l.startsWith('data: ') && l.includes('notifications/message'))!.slice(6)) as { params: unknown };
-    expect(data.params).toEqual({ level: 'warning', logger: 'mongodb-mcp-secure', data: { event: 'resource_read', name: 'collection-schema', outcome: 'refused', errorCode: 'NAMESPACE_FORBIDDEN' } });
+    const data = JSON.parse(
+      text
+        .split('\n')
+        .find((l) => l.startsWith('data: ') && l.includes('notifications/message'))!
+        .slice(6),
+    ) as { params: unknown };
+    expect(data.params).toEqual({
+      level: 'warning',
+      logger: 'mongodb-mcp-secure',
+      data: { event: 'resource_read', name: 'collection-schema', outcome: 'refused', errorCode: 'NAMESPACE_FORBIDDEN' },
+    });
   });
 });

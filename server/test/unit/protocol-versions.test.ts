@@ -32,7 +32,10 @@ describe('protocol revisions over Streamable HTTP', () => {
 describe('protocol revisions over stdio', () => {
   it.each(VERSIONS)('negotiates %s: initialize, tools/list, tools/call as the local user', async (version) => {
     const modern = version >= '2026';
-    const client = new Client({ name: 'stdio-test', version: '1.0.0' }, modern ? { versionNegotiation: { mode: { pin: version } } } : { supportedProtocolVersions: [version] });
+    const client = new Client(
+      { name: 'stdio-test', version: '1.0.0' },
+      modern ? { versionNegotiation: { mode: { pin: version } } } : { supportedProtocolVersions: [version] },
+    );
     const transport = new StdioClientTransport({ command: process.execPath, args: [STDIO_ENTRY], stderr: 'pipe' });
     await client.connect(transport);
     expect(client.getNegotiatedProtocolVersion()).toBe(version);

@@ -30,8 +30,19 @@ const ATTEMPTS = [
   { what: 'arguments as a string', params: { name: 'find', arguments: 'db.orders' }, outcome: 'refused', errorCode: 'INVALID_PARAMS', rpcCode: -32602 },
   { what: 'arguments as an array', params: { name: 'find', arguments: ['shop', 'orders'] }, outcome: 'refused', errorCode: 'INVALID_PARAMS', rpcCode: -32602 },
   { what: 'no name', params: { arguments: { database: 'shop', collection: 'orders' } }, outcome: 'refused', errorCode: 'INVALID_PARAMS', rpcCode: -32602 },
-  { what: 'a 3,000-deep filter', params: { name: 'find', arguments: { database: 'shop', collection: 'orders', filter: deepFilter(3000) } }, deep: 3000, outcome: 'refused', errorCode: 'INVALID_ARGUMENT' },
-  { what: 'a 900,000-character collection name', params: { name: 'find', arguments: { database: 'shop', collection: 'c'.repeat(900_000) } }, outcome: 'refused', errorCode: 'INVALID_ARGUMENT' },
+  {
+    what: 'a 3,000-deep filter',
+    params: { name: 'find', arguments: { database: 'shop', collection: 'orders', filter: deepFilter(3000) } },
+    deep: 3000,
+    outcome: 'refused',
+    errorCode: 'INVALID_ARGUMENT',
+  },
+  {
+    what: 'a 900,000-character collection name',
+    params: { name: 'find', arguments: { database: 'shop', collection: 'c'.repeat(900_000) } },
+    outcome: 'refused',
+    errorCode: 'INVALID_ARGUMENT',
+  },
 ] as const;
 
 function expectOneBoundedRecord(records: readonly object[], a: (typeof ATTEMPTS)[number]): void {
@@ -111,7 +122,10 @@ describe('every tools/call attempt leaves exactly one bounded audit record', () 
     const headers = { ...JSON_HEADERS, ...identityHeaders(), 'x-auth-token-id': 'jti-123' };
     const init = await raw(srv.url, { headers, body: INIT() });
     const session = String(init.headers['mcp-session-id']);
-    await raw(srv.url, { headers: { ...headers, 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+    await raw(srv.url, {
+      headers: { ...headers, 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' },
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+    });
     const res = await raw(srv.url, { headers: { ...headers, 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' }, body: callText(7, a) });
     expect(res.status).toBe(200);
     const calls = srv.audit.records.filter((r) => r.event === 'tool_call');
@@ -145,7 +159,10 @@ describe('every tools/call attempt leaves exactly one bounded audit record', () 
     await expect.poll(() => stdout.includes('"id":2'), { timeout: 10_000 }).toBe(true);
     child.stdin.end();
     await new Promise((r) => child.once('exit', r));
-    const records = stderr.split('\n').filter((l) => l.startsWith('{"time"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{"time"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expectOneBoundedRecord(records, ATTEMPTS[1]);
     expect(records[0]).toMatchObject({ subject: 'stdio', agent: 'stdio' });
   });
@@ -153,17 +170,39 @@ describe('every tools/call attempt leaves exactly one bounded audit record', () 
 
 describe('tools/call refused by the SDK before any server instance', () => {
   it.each<{ what: string; headers: Record<string, string>; params: unknown; rpcCode: number; errorCode: string }>([
-    { what: 'a 2026-07-28 header without the per-request envelope', headers: { 'mcp-protocol-version': '2026-07-28' }, params: { name: 'find', arguments: {} }, rpcCode: -32602, errorCode: 'INVALID_PARAMS' },
-    { what: 'an incomplete 2026-07-28 envelope', headers: {}, params: { name: 'find', arguments: 'x', _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } }, rpcCode: -32602, errorCode: 'INVALID_PARAMS' },
+    {
+      what: 'a 2026-07-28 header without the per-request envelope',
+      headers: { 'mcp-protocol-version': '2026-07-28' },
+      params: { name: 'find', arguments: {} },
+      rpcCode: -32602,
+      errorCode: 'INVALID_PARAMS',
+    },
+    {
+      what: 'an incomplete 2026-07-28 envelope',
+      headers: {},
+      params: { name: 'find', arguments: 'x', _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } },
+      rpcCode: -32602,
+      errorCode: 'INVALID_PARAMS',
+    },
     { what: 'params that are not an object', headers: { 'mcp-protocol-version': '2026-07-28' }, params: 'find', rpcCode: -32600, errorCode: 'PROTOCOL_ERROR' },
   ])('records $what once, with the answer’s JSON-RPC code', async (c) => {
     const srv = await startHttp();
-    const res = await raw(srv.url, { headers: { ...JSON_HEADERS, ...identityHeaders(), 'x-auth-token-id': 'jti-789', ...c.headers }, body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: c.params }) });
+    const res = await raw(srv.url, {
+      headers: { ...JSON_HEADERS, ...identityHeaders(), 'x-auth-token-id': 'jti-789', ...c.headers },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: c.params }),
+    });
     expect(res.status).toBe(400);
     expect(JSON.parse(res.body).error.code).toBe(c.rpcCode);
     const calls = srv.audit.records.filter((r) => r.event === 'tool_call');
     expect(calls).toHaveLength(1);
-    expect(calls[0]).toMatchObject({ outcome: 'refused', errorCode: c.errorCode, rpcCode: c.rpcCode, requestId: 'req-123', tokenId: 'jti-789', subject: 'user-1' });
+    expect(calls[0]).toMatchObject({
+      outcome: 'refused',
+      errorCode: c.errorCode,
+      rpcCode: c.rpcCode,
+      requestId: 'req-123',
+      tokenId: 'jti-789',
+      subject: 'user-1',
+    });
     await srv.close();
   });
 });

@@ -2,8 +2,29 @@ import { describe, expect, it } from 'vitest';
 import { connectInMemory, errorCodeOf, textOf } from './helpers/in-memory.ts';
 import { READ_SCOPE } from '../../src/identity/identity.ts';
 
-const WRITE_TOOLS = ['insert-many', 'create-index', 'create-collection', 'update-many', 'rename-collection', 'delete-many', 'drop-collection', 'drop-database', 'drop-index'];
-const READ_TOOLS = ['list-databases', 'list-collections', 'collection-indexes', 'collection-schema', 'collection-storage-size', 'db-stats', 'explain', 'find', 'count', 'aggregate'];
+const WRITE_TOOLS = [
+  'insert-many',
+  'create-index',
+  'create-collection',
+  'update-many',
+  'rename-collection',
+  'delete-many',
+  'drop-collection',
+  'drop-database',
+  'drop-index',
+];
+const READ_TOOLS = [
+  'list-databases',
+  'list-collections',
+  'collection-indexes',
+  'collection-schema',
+  'collection-storage-size',
+  'db-stats',
+  'explain',
+  'find',
+  'count',
+  'aggregate',
+];
 const ns = { database: 'shop', collection: 'orders' };
 const reader = { subject: 'u1', username: 'analyst', clientId: 'agent', scopes: [READ_SCOPE] };
 
@@ -140,7 +161,14 @@ describe('audit records', () => {
     expect(line).not.toContain('hunter2');
     expect(line).not.toContain('$where');
     const [first] = h.audit.records;
-    expect(first).toMatchObject({ event: 'tool_call', tool: 'find', operationType: 'read', namespace: 'shop.orders', outcome: 'refused', errorCode: 'SERVER_SIDE_JS_DISABLED' });
+    expect(first).toMatchObject({
+      event: 'tool_call',
+      tool: 'find',
+      operationType: 'read',
+      namespace: 'shop.orders',
+      outcome: 'refused',
+      errorCode: 'SERVER_SIDE_JS_DISABLED',
+    });
     expect(first?.argsDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(typeof first?.durationMs).toBe('number');
     await h.close();

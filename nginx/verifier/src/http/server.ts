@@ -4,19 +4,22 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
+import { EDGE_HEADERS, IDENTITY_HEADERS, ROUTES } from '../../../../contract/contract.ts';
 import { REFUSALS, Refusal, type RefusalCode } from '../errors.ts';
 import { checkRights, isRoute, scopesOf, type Route } from '../jwt/rights.ts';
 import { verifyAccessToken, type AccessToken } from '../jwt/verify.ts';
 import type { TokenCache } from '../jwt/token-cache.ts';
-import type { JwksCache } from '../jwks/cache.ts';
+import type { SigningKeys } from '../jwks/remote.ts';
 import type { AuditSink } from '../audit.ts';
 import { bearerToken, checkHeaders, checkQuery } from './request-checks.ts';
 import { challenge } from './challenge.ts';
+import { principalTypeOf, realmRolesOf } from './principal.ts';
+import { checkMcpName, mcpNameOf } from './mcp-name.ts';
 
 export interface VerifierDeps {
   issuer: string;
   publicBaseUrl: string;
-  keys: JwksCache;
+  keys: SigningKeys;
   cache: TokenCache;
   audit: AuditSink;
   /** Seconds since the epoch (tests freeze it). */
@@ -37,11 +40,11 @@ const pathOf = (uri: string | undefined): string | undefined => uri?.split('?')[
 export function createVerifierServer(d: VerifierDeps): Server {
   const server = createServer((req, res) => {
     const path = req.url?.split('?')[0];
-    if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+    if (path === ROUTES.health && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end('{"status":"ok"}');
       return;
     }
-    if (path !== '/verify' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+    if (path !== ROUTES.verify || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(404).end();
       return;
     }
@@ -56,8 +59,14 @@ export function createVerifierServer(d: VerifierDeps): Server {
 
 async function verify(req: IncomingMessage, res: ServerResponse, d: VerifierDeps): Promise<void> {
   const h = req.headers;
-  const routeHeader = h['x-mcp-route'];
-  const base = { requestId: requestIdOf(h['x-request-id']), method: str(h['x-original-method']), path: pathOf(str(h['x-original-uri'])) };
+  const routeHeader = h[EDGE_HEADERS.route];
+  const mcpName = mcpNameOf(h['mcp-name']);
+  const base = {
+    requestId: requestIdOf(h[EDGE_HEADERS.requestId]),
+    method: str(h[EDGE_HEADERS.originalMethod]),
+    path: pathOf(str(h[EDGE_HEADERS.originalUri])),
+    ...(mcpName ? { mcpName } : {}),
+  };
   if (!isRoute(routeHeader)) {
     d.audit({ outcome: 'refuse', code: 'bad_route', route: undefined, ...base });
     res.writeHead(500).end();
@@ -68,7 +77,7 @@ async function verify(req: IncomingMessage, res: ServerResponse, d: VerifierDeps
   let claims: AccessToken | undefined;
   let cached = false;
   try {
-    checkQuery(str(h['x-original-uri']));
+    checkQuery(str(h[EDGE_HEADERS.originalUri]));
     checkHeaders(h);
     const token = bearerToken(str(h.authorization), req.rawHeaders);
     tokenHash = createHash('sha256').update(token).digest('hex');
@@ -79,20 +88,42 @@ async function verify(req: IncomingMessage, res: ServerResponse, d: VerifierDeps
       d.cache.set(tokenHash, claims);
     }
     checkRights(claims, route, d.publicBaseUrl);
+    checkMcpName(h['mcp-method'], mcpName, route);
   } catch (e) {
     if (!(e instanceof Refusal)) throw e;
     const tokenId = tokenHash === undefined ? undefined : tokenIdOf(claims, tokenHash);
-    refuse(res, d, e.code, route, { ...base, tokenSha256: tokenHash?.slice(0, 12), tokenId, sub: str(claims?.sub), azp: clientOf(claims), jti: str(claims?.jti) });
+    refuse(res, d, e.code, route, {
+      ...base,
+      tokenSha256: tokenHash?.slice(0, 12),
+      tokenId,
+      sub: str(claims?.sub),
+      azp: clientOf(claims),
+      jti: str(claims?.jti),
+    });
     return;
   }
   const tokenId = tokenIdOf(claims, tokenHash);
-  d.audit({ outcome: 'accept', code: 'ok', route, ...base, sub: claims.sub, azp: clientOf(claims), jti: str(claims.jti), tokenId, tokenSha256: tokenHash.slice(0, 12), cached });
+  d.audit({
+    outcome: 'accept',
+    code: 'ok',
+    route,
+    ...base,
+    sub: claims.sub,
+    azp: clientOf(claims),
+    jti: str(claims.jti),
+    tokenId,
+    tokenSha256: tokenHash.slice(0, 12),
+    cached,
+  });
+  // The identity nginx forwards to the MCP tier (contract/contract.ts IDENTITY_HEADERS).
   res.writeHead(204, {
-    'x-auth-subject': safe(claims.sub),
-    'x-auth-username': safe(claims.preferred_username),
-    'x-auth-client-id': safe(clientOf(claims)),
-    'x-auth-scopes': safe(scopesOf(claims).join(' ')),
-    'x-auth-token-id': safe(tokenId),
+    [IDENTITY_HEADERS.subject]: safe(claims.sub),
+    [IDENTITY_HEADERS.username]: safe(claims.preferred_username),
+    [IDENTITY_HEADERS.clientId]: safe(clientOf(claims)),
+    [IDENTITY_HEADERS.scopes]: safe(scopesOf(claims).join(' ')),
+    [IDENTITY_HEADERS.tokenId]: safe(tokenId),
+    [IDENTITY_HEADERS.roles]: safe(realmRolesOf(claims).join(' ')),
+    [IDENTITY_HEADERS.principalType]: principalTypeOf(claims, clientOf(claims)),
     'cache-control': 'no-store',
   });
   res.end();
@@ -102,7 +133,9 @@ function refuse(res: ServerResponse, d: VerifierDeps, code: RefusalCode, route: 
   d.audit({ outcome: 'refuse', code, route, ...ctx });
   const { status } = REFUSALS[code];
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
-  if (status === 401 || status === 403) headers['www-authenticate'] = challenge(code, route, d.publicBaseUrl);
+  // A write tool asked of the read-only resource steps up to the read-write one (its metadata and scope).
+  const challenged: Route = code === 'write_tool_on_read_route' ? 'rw' : route;
+  if (status === 401 || status === 403) headers['www-authenticate'] = challenge(code, challenged, d.publicBaseUrl);
   res.writeHead(status, headers).end();
 }
 

@@ -7,7 +7,7 @@
  */
 import { jwtVerify, errors, decodeProtectedHeader, type JWTPayload } from 'jose';
 import { Refusal } from '../errors.ts';
-import type { JwksCache } from '../jwks/cache.ts';
+import type { SigningKeys } from '../jwks/remote.ts';
 
 /** Asymmetric only: HS* would let anyone holding the public key forge tokens; `none` is no signature at all. */
 export const ALLOWED_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
@@ -23,7 +23,7 @@ const ACCEPTED_TYP = new Set(['jwt', 'at+jwt', 'application/at+jwt']);
 
 export interface VerifyOptions {
   issuer: string;
-  keys: JwksCache;
+  keys: SigningKeys;
   /** Seconds since the epoch; injectable so tests freeze the clock. */
   now?: () => number;
   /** Longest accepted `exp - iat`, in seconds (default DEFAULT_MAX_TOKEN_LIFETIME_S). */
@@ -44,7 +44,7 @@ export async function verifyAccessToken(token: string, o: VerifyOptions): Promis
   const nowS = o.now?.() ?? Date.now() / 1000;
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, (h) => o.keys.getKey(h.kid, h.alg), {
+    ({ payload } = await jwtVerify(token, o.keys.getKey, {
       issuer: o.issuer,
       algorithms: [...ALLOWED_ALGORITHMS],
       clockTolerance: CLOCK_SKEW_S,

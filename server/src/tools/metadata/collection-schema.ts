@@ -21,7 +21,8 @@ export function inferSchema(docs: Document[]): Record<string, Record<string, num
     for (const [key, value] of Object.entries(doc)) {
       const path = prefix ? `${prefix}.${key}` : key;
       const type = bsonType(value);
-      const types = (schema[path] ??= {});
+      const types = schema[path] ?? {};
+      schema[path] = types;
       types[type] = (types[type] ?? 0) + 1;
       if (type === 'object' && depth < MAX_DEPTH) visit(value as Document, path, depth + 1);
     }

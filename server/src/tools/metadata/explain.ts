@@ -5,7 +5,15 @@ import { fromEjson, jsonObject, namespaceArgs } from '../args.ts';
 import { formatValue } from '../format.ts';
 
 const method = z.discriminatedUnion('name', [
-  z.object({ name: z.literal('find'), arguments: z.object({ filter: jsonObject.default({}), projection: jsonObject.optional(), sort: jsonObject.optional(), limit: z.number().int().min(0).optional() }) }),
+  z.object({
+    name: z.literal('find'),
+    arguments: z.object({
+      filter: jsonObject.default({}),
+      projection: jsonObject.optional(),
+      sort: jsonObject.optional(),
+      limit: z.number().int().min(0).optional(),
+    }),
+  }),
   z.object({ name: z.literal('aggregate'), arguments: z.object({ pipeline: z.array(jsonObject) }) }),
   z.object({ name: z.literal('count'), arguments: z.object({ query: jsonObject.default({}) }) }),
 ]);
@@ -25,7 +33,9 @@ export default defineTool({
     let plan: Document;
     if (m?.name === 'aggregate') plan = await coll.aggregate(fromEjson<Document[]>(m.arguments.pipeline, 'pipeline'), opts).explain(verbosity);
     else if (m?.name === 'count') {
-      plan = await client.db(database).command({ explain: { count: collection, query: fromEjson(m.arguments.query, 'query') }, verbosity, maxTimeMS: config.maxTimeMS });
+      plan = await client
+        .db(database)
+        .command({ explain: { count: collection, query: fromEjson(m.arguments.query, 'query') }, verbosity, maxTimeMS: config.maxTimeMS });
     } else {
       const a = m?.arguments ?? { filter: {} };
       let cursor = coll.find(fromEjson(a.filter, 'filter'), opts);

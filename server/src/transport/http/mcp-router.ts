@@ -1,11 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  createMcpHandler,
-  isInitializeRequest,
-  isLegacyRequest,
-  WebStandardStreamableHTTPServerTransport,
-  type Server,
-} from '@modelcontextprotocol/server';
+import { createMcpHandler, isInitializeRequest, isLegacyRequest, WebStandardStreamableHTTPServerTransport, type Server } from '@modelcontextprotocol/server';
 import { toAuthInfo, type Identity } from '../../identity/identity.ts';
 import { callerKey, type Refusal } from './request-guards.ts';
 import type { SessionStore } from './session-store.ts';
@@ -36,7 +30,15 @@ export function createMcpRouter(factory: () => Server, sessions: SessionStore, b
     }
     const admission = sessions.admit(caller);
     if (admission.kind === 'caller-limit') {
-      return { kind: 'refused', refusal: { status: 429, code: 'CALLER_SESSION_LIMIT', message: `Too many sessions for this caller (maxSessionsPerCaller); end one (DELETE) or retry later`, retryAfterSeconds: admission.retryAfterSeconds } };
+      return {
+        kind: 'refused',
+        refusal: {
+          status: 429,
+          code: 'CALLER_SESSION_LIMIT',
+          message: `Too many sessions for this caller (maxSessionsPerCaller); end one (DELETE) or retry later`,
+          retryAfterSeconds: admission.retryAfterSeconds,
+        },
+      };
     }
     if (admission.kind === 'global-limit') {
       return { kind: 'refused', refusal: { status: 503, code: 'SESSION_LIMIT', message: 'Too many sessions', retryAfterSeconds: admission.retryAfterSeconds } };
@@ -53,6 +55,12 @@ export function createMcpRouter(factory: () => Server, sessions: SessionStore, b
       transport.onclose = () => {
         if (transport.sessionId) sessions.delete(transport.sessionId);
       };
+      // A notification not tied to a request travels only on the session's GET stream; with none open the SDK
+      // drops it — after its schema checks. Every tools/call sends one (its audit event, server-events.ts), so
+      // it is dropped here, unchecked. The stream is counted before its GET is routed (http-server.ts).
+      const send = transport.send.bind(transport);
+      transport.send = (message, options) =>
+        options?.relatedRequestId === undefined && !('id' in message) && !sessions.listening(transport.sessionId) ? Promise.resolve() : send(message, options);
       await server.connect(transport);
       return { kind: 'response', response: await transport.handleRequest(request, { parsedBody, authInfo }) };
     } finally {

@@ -1,8 +1,13 @@
+import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** JSON-RPC 2.0 error object over HTTP; `data.code` carries our closed error code. */
 export function sendJsonRpcError(
-  res: ServerResponse, status: number, rpcCode: number, message: string, code?: string,
+  res: ServerResponse,
+  status: number,
+  rpcCode: number,
+  message: string,
+  code?: string,
   extra: { retryAfterSeconds?: number; id?: string | number | null; data?: Record<string, unknown> } = {},
 ): void {
   if (res.headersSent) {
@@ -12,7 +17,9 @@ export function sendJsonRpcError(
   const data = code || extra.data ? { data: { ...(code ? { code } : {}), ...extra.data } } : {};
   const body = JSON.stringify({ jsonrpc: '2.0', error: { code: rpcCode, message, ...data }, id: extra.id ?? null });
   res.writeHead(status, {
-    'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store',
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
     ...(extra.retryAfterSeconds !== undefined ? { 'retry-after': String(extra.retryAfterSeconds) } : {}),
   });
   res.end(body);
@@ -47,23 +54,24 @@ export type SendOutcome = 'sent' | 'too-large';
  * Sends a web-standard Response to the Node response, at most `limit` body bytes. A finite body (JSON, or
  * none) is sent as ONE write with a Content-Length: streaming it chunk by chunk cost a `Transfer-Encoding:
  * chunked` frame, a second syscall for the terminating chunk (a separate TCP segment the client must wait
- * for) and a promise round-trip per chunk — measurable per tools/call (issue #7). Over the limit nothing is
- * written and the caller answers instead. Only an SSE stream (open-ended) is streamed, stopping if the
- * client leaves; over the limit it is ended where it stands (its headers are gone already).
+ * for) and a promise round-trip per chunk — measurable per tools/call (issue #7). Such a body is already
+ * whole in memory (the SDK serialises it with `Response.json`), so it is taken in one read; over the limit
+ * nothing is written and the caller answers instead. Only an SSE stream (open-ended) is streamed: it waits
+ * for `drain` when the socket's buffer is full (a slow reader holds the stream, not this process's memory),
+ * stops if the client leaves, and over the limit is ended where it stands (its headers are gone already).
  */
 export async function sendWebResponse(res: ServerResponse, response: Response, limit: number): Promise<SendOutcome> {
   const headers: Record<string, string> = {};
-  response.headers.forEach((value, key) => (headers[key] = value));
+  for (const [key, value] of response.headers) headers[key] = value;
   if (!response.body) {
     res.writeHead(response.status, headers);
     res.end();
     return 'sent';
   }
-  const reader = response.body.getReader();
-  if (!isEventStream(response)) {
-    const body = await readAtMost(reader, limit);
-    if (!body) return 'too-large';
-    headers['content-length'] = String(body.length);
+  if (!isEventStream(headers['content-type'])) {
+    const body = await response.bytes();
+    if (body.byteLength > limit) return 'too-large';
+    headers['content-length'] = String(body.byteLength);
     res.writeHead(response.status, headers);
     res.end(body);
     return 'sent';
@@ -72,20 +80,23 @@ export async function sendWebResponse(res: ServerResponse, response: Response, l
   // A standalone GET stream may stay silent until the server has something to say: send the headers now,
   // so the client knows the stream is open (node:http otherwise holds them until the first write).
   res.flushHeaders();
-  res.on('close', () => void reader.cancel().catch(() => undefined));
+  const reader = response.body.getReader();
+  const gone = new Promise<void>((resolve) => res.once('close', resolve));
+  void gone.then(() => reader.cancel().catch(() => undefined));
   let sent = 0;
   let outcome: SendOutcome = 'sent';
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) break;
+      if (done || res.destroyed) break;
       sent += value.byteLength;
       if (sent > limit) {
         outcome = 'too-large';
         await reader.cancel().catch(() => undefined);
         break;
       }
-      res.write(value);
+      // Back-pressure: a full socket buffer is waited out (or the client's leaving), never piled up in memory.
+      if (!res.write(value)) await Promise.race([once(res, 'drain'), gone]);
     }
   } catch {
     // client went away mid-stream; nothing to answer
@@ -94,22 +105,6 @@ export async function sendWebResponse(res: ServerResponse, response: Response, l
   return outcome;
 }
 
-/** The whole body, or null as soon as it passes `limit` bytes (the rest is never read). */
-async function readAtMost(reader: ReadableStreamDefaultReader<Uint8Array>, limit: number): Promise<Buffer | null> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return Buffer.concat(chunks, size);
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      return null;
-    }
-    chunks.push(value);
-  }
-}
-
-function isEventStream(response: Response): boolean {
-  return (response.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() === 'text/event-stream';
+function isEventStream(contentType: string | undefined): boolean {
+  return (contentType ?? '').split(';')[0]?.trim().toLowerCase() === 'text/event-stream';
 }

@@ -1,8 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { EDGE_HEADERS } from '../../../../contract/contract.ts';
 import type { Config } from '../../config/schema.ts';
 import type { ErrorCode } from '../../errors.ts';
 import { anonymousIdentity, type Identity } from '../../identity/identity.ts';
+import { identityFromHeaders } from '../../identity/headers.ts';
 
 export interface Refusal {
   status: number;
@@ -23,7 +25,9 @@ function single(value: string | string[] | undefined): string | undefined {
  * address and loopback aliases at our port, plus configured public hosts (the edge's `Host`).
  */
 export function allowedHosts(config: Config, port: number): Set<string> {
-  const hosts = [config.httpHost, '127.0.0.1', 'localhost', '[::1]'].map((h) => `${h.includes(':') && !h.startsWith('[') ? `[${h}]` : h}:${port}`.toLowerCase());
+  const hosts = [config.httpHost, '127.0.0.1', 'localhost', '[::1]'].map((h) =>
+    `${h.includes(':') && !h.startsWith('[') ? `[${h}]` : h}:${port}`.toLowerCase(),
+  );
   return new Set([...hosts, ...config.httpAllowedHosts.map((h) => h.toLowerCase())]);
 }
 
@@ -40,7 +44,8 @@ export function checkOrigin(headers: IncomingHttpHeaders, config: Config): Refus
   return { status: 403, code: 'ORIGIN_NOT_ALLOWED', message: 'Origin not allowed' };
 }
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest();
+// One-shot crypto.hash: no Hash object per request (createHash().update().digest() cost a few µs each time).
+const sha256 = (s: string) => hash('sha256', s, 'buffer');
 /** The configured secret's digest, computed once rather than on every request (it never changes at run time). */
 let secretDigest: { secret: string; digest: Buffer } | undefined;
 
@@ -53,7 +58,7 @@ export function secretMatches(presented: string | undefined, secret: string): bo
 
 export function checkProxyAuth(headers: IncomingHttpHeaders, config: Config): Refusal | null {
   if (config.proxySecret === '') return null;
-  if (secretMatches(single(headers['x-mcp-proxy-auth']), config.proxySecret)) return null;
+  if (secretMatches(single(headers[EDGE_HEADERS.proxyAuth]), config.proxySecret)) return null;
   return { status: 401, code: 'PROXY_AUTH_REQUIRED', message: 'requests must come through the authenticating proxy' };
 }
 
@@ -67,7 +72,7 @@ export function checkNoToken(headers: IncomingHttpHeaders): Refusal | null {
 }
 
 export function requestIdOf(headers: IncomingHttpHeaders): string | undefined {
-  const id = single(headers['x-request-id']);
+  const id = single(headers[EDGE_HEADERS.requestId]);
   return id && /^[\w.:-]{1,128}$/.test(id) ? id : undefined;
 }
 
@@ -80,7 +85,12 @@ export function requestIdOf(headers: IncomingHttpHeaders): string | undefined {
  */
 export function checkSingleMessage(body: unknown): Refusal | null {
   if (!Array.isArray(body)) return null;
-  return { status: 400, rpcCode: -32600, code: 'BATCH_NOT_SUPPORTED', message: 'JSON-RPC batches are not supported (MCP 2025-06-18 and later): send one message per request' };
+  return {
+    status: 400,
+    rpcCode: -32600,
+    code: 'BATCH_NOT_SUPPORTED',
+    message: 'JSON-RPC batches are not supported (MCP 2025-06-18 and later): send one message per request',
+  };
 }
 
 /**
@@ -95,13 +105,5 @@ export function callerKey(identity: Identity): string {
 export function identityFrom(headers: IncomingHttpHeaders, config: Config): Identity {
   const requestId = requestIdOf(headers);
   if (config.proxySecret === '') return anonymousIdentity(requestId);
-  const h = (name: string) => (single(headers[name]) ?? '').slice(0, 256);
-  return {
-    subject: h('x-auth-subject') || 'unknown',
-    username: h('x-auth-username'),
-    clientId: h('x-auth-client-id') || 'unknown',
-    scopes: h('x-auth-scopes').split(' ').filter((s) => s.length > 0),
-    ...(requestId ? { requestId } : {}),
-    ...(h('x-auth-token-id') ? { tokenId: h('x-auth-token-id') } : {}),
-  };
+  return identityFromHeaders(headers, requestId);
 }

@@ -24,6 +24,12 @@ export interface Reservation {
   release(): void;
 }
 
+/** Told of each session created and closed (metrics); `reason` as the official server names it. */
+export interface SessionObserver {
+  created(): void;
+  closed(reason: 'transport_closed' | 'idle_timeout' | 'server_stopped'): void;
+}
+
 export type Admission =
   | { kind: 'admitted'; reservation: Reservation }
   | { kind: 'caller-limit'; retryAfterSeconds: number }
@@ -42,6 +48,9 @@ export class SessionStore {
   readonly #limits: SessionLimits;
   readonly #now: () => number;
   readonly #sweeper: NodeJS.Timeout;
+  observer: SessionObserver | undefined;
+  /** Standalone GET streams open, per session id (as sent: an unknown id is counted harmlessly until it closes). */
+  readonly #listening = new Map<string, number>();
 
   constructor(limits: SessionLimits, now: () => number = Date.now) {
     this.#limits = limits;
@@ -67,7 +76,7 @@ export class SessionStore {
    * Retry-After is exact: the time until the caller's (or anyone's) least recently used session expires.
    */
   admit(caller: string): Admission {
-    this.#expire();
+    void this.#expire(); // closing runs in the background (#close never rejects); the places are free now
     const mine = [...this.#sessions.values()].filter((s) => s.caller === caller);
     if (mine.length + (this.#pending.get(caller) ?? 0) >= this.#limits.perCaller) {
       return { kind: 'caller-limit', retryAfterSeconds: this.#retryAfter(mine) };
@@ -92,6 +101,7 @@ export class SessionStore {
   add(session: Omit<Session, 'lastSeen' | 'caller'>, reservation: Reservation): void {
     reservation.release();
     this.#sessions.set(session.id, { ...session, caller: reservation.caller, lastSeen: this.#now() });
+    this.observer?.created();
   }
 
   /** The session for this id if, and only if, the same caller created it. */
@@ -103,8 +113,26 @@ export class SessionStore {
     return s;
   }
 
+  /** Counts an open standalone GET stream of session `id`; the function returned ends it (idempotent). */
+  listen(id: string): () => void {
+    this.#listening.set(id, (this.#listening.get(id) ?? 0) + 1);
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      const n = (this.#listening.get(id) ?? 1) - 1;
+      if (n > 0) this.#listening.set(id, n);
+      else this.#listening.delete(id);
+    };
+  }
+
+  /** Whether session `id` may have a standalone stream open (counted from before its GET is routed). */
+  listening(id: string | undefined): boolean {
+    return id !== undefined && this.#listening.has(id);
+  }
+
   delete(id: string): void {
-    this.#sessions.delete(id);
+    if (this.#sessions.delete(id)) this.observer?.closed('transport_closed');
   }
 
   async sweep(): Promise<void> {
@@ -113,14 +141,14 @@ export class SessionStore {
 
   async closeAll(): Promise<void> {
     clearInterval(this.#sweeper);
-    await Promise.all([...this.#sessions.values()].map((s) => this.#close(s)));
+    await Promise.all([...this.#sessions.values()].map((s) => this.#close(s, 'server_stopped')));
   }
 
   /** Removes idle sessions at once (their places are free from now) and closes them in the background. */
   #expire(): Promise<void>[] {
     const cutoff = this.#now() - this.#limits.idleMs;
     const closing: Promise<void>[] = [];
-    for (const s of [...this.#sessions.values()]) if (s.lastSeen < cutoff) closing.push(this.#close(s));
+    for (const s of [...this.#sessions.values()]) if (s.lastSeen < cutoff) closing.push(this.#close(s, 'idle_timeout'));
     return closing;
   }
 
@@ -130,8 +158,8 @@ export class SessionStore {
     return Math.max(1, Math.ceil((oldest + this.#limits.idleMs - this.#now()) / 1000));
   }
 
-  async #close(s: Session): Promise<void> {
-    this.#sessions.delete(s.id);
+  async #close(s: Session, reason: 'idle_timeout' | 'server_stopped'): Promise<void> {
+    if (this.#sessions.delete(s.id)) this.observer?.closed(reason);
     await s.transport.close().catch(() => undefined);
     await s.server.close().catch(() => undefined);
   }

@@ -5,14 +5,13 @@
  */
 import { afterAll, beforeAll } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MongoClient } from 'mongodb';
 import { startDatabase, type Database } from '../../../../scripts/stack/database.ts';
 import { connectDatabase } from '../../../src/db/connect.ts';
 import { defaultConfig, type Config } from '../../../src/config/schema.ts';
-import { connectInMemory } from '../../unit/helpers/in-memory.ts';
+import { approveAll, connectInMemory } from '../../unit/helpers/in-memory.ts';
 
 export interface RealDatabase {
   /** The running database; only valid inside tests and hooks registered after this call. */
@@ -23,27 +22,14 @@ export interface RealDatabase {
   session(uri: string, overrides?: Partial<Config>, client?: MongoClient): ReturnType<typeof connectInMemory>;
 }
 
-/** The first port of [from, to] nobody listens on, so parallel suites keep to their own range. */
-export async function freePortInRange(from: number, to: number): Promise<number> {
-  for (let p = from; p <= to; p++) {
-    const free = await new Promise<boolean>((ok) => {
-      const s = createServer().once('error', () => ok(false));
-      s.listen(p, '127.0.0.1', () => s.close(() => ok(true)));
-    });
-    if (free) return p;
-  }
-  throw new Error(`no free port in ${from}-${to}`);
-}
-
-export function useRealDatabase(options: { prefix: string; ports?: [number, number] }): RealDatabase {
+export function useRealDatabase(options: { prefix: string }): RealDatabase {
   let db: Database | undefined;
   let dir: string | undefined;
   const clients: MongoClient[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), options.prefix));
-    const port = options.ports ? await freePortInRange(...options.ports) : 0;
-    db = await startDatabase({ dir, port, log: () => undefined });
+    db = await startDatabase({ dir, port: 0, log: () => undefined }); // 0: a free port
   });
 
   afterAll(async () => {
@@ -65,7 +51,8 @@ export function useRealDatabase(options: { prefix: string; ports?: [number, numb
     },
     mongo,
     async session(uri, overrides = {}, client) {
-      return connectInMemory(overrides, { client: client ?? (await mongo(uri, overrides)) });
+      // The in-process client approves every approval asked (drops, bulk writes): the stack suite proves the refusals.
+      return connectInMemory(overrides, { client: client ?? (await mongo(uri, overrides)), elicit: approveAll });
     },
   };
 }

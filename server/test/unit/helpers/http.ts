@@ -15,7 +15,11 @@ export async function startHttp(overrides: Partial<Config> = {}, tools?: readonl
   const config = defaultConfig({ transport: 'http', httpPort: 0, proxySecret: PROXY_SECRET, ...overrides });
   const audit = memoryAuditSink();
   const mongo = unconnectedMongo();
-  const handle = await startHttpServer(config, () => createServer(config, { client: mongo, audit, defaultIdentity: anonymousIdentity(), ...(tools ? { tools } : {}) }), audit);
+  const handle = await startHttpServer(
+    config,
+    () => createServer(config, { client: mongo, audit, defaultIdentity: anonymousIdentity(), ...(tools ? { tools } : {}) }),
+    audit,
+  );
   return {
     ...handle,
     audit,
@@ -27,7 +31,14 @@ export async function startHttp(overrides: Partial<Config> = {}, tools?: readonl
 }
 
 export function identityHeaders(subject = 'user-1', scopes = 'mcp:read'): Record<string, string> {
-  return { 'x-mcp-proxy-auth': PROXY_SECRET, 'x-auth-subject': subject, 'x-auth-username': 'analyst', 'x-auth-client-id': 'agent-1', 'x-auth-scopes': scopes, 'x-request-id': 'req-123' };
+  return {
+    'x-mcp-proxy-auth': PROXY_SECRET,
+    'x-auth-subject': subject,
+    'x-auth-username': 'analyst',
+    'x-auth-client-id': 'agent-1',
+    'x-auth-scopes': scopes,
+    'x-request-id': 'req-123',
+  };
 }
 
 export interface RawResponse {
@@ -51,7 +62,12 @@ export function raw(url: string, opts: { method?: string; headers?: Record<strin
 }
 
 export const INIT = (version = '2025-06-18') =>
-  JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+  JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+  });
 
 export const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 

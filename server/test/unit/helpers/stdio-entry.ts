@@ -9,4 +9,7 @@ import { unconnectedMongo } from './in-memory.ts';
 const config = defaultConfig({ readOnly: true });
 const client = unconnectedMongo();
 const audit = createAuditSink('stderr');
-startStdio(() => createServer(config, { client, audit, defaultIdentity: stdioIdentity() }), () => void client.close().then(() => process.exit(0)));
+startStdio(
+  () => createServer(config, { client, audit, defaultIdentity: stdioIdentity() }),
+  () => void client.close().then(() => process.exit(0)),
+);
