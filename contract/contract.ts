@@ -114,7 +114,11 @@ export const SECRET_NAMES = [
 ] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
 
-/** The uid each container runs as (the images' own users; scripts/compose/credentials.sh chowns to them). */
+/**
+ * The uid each container runs as (the images' own users; scripts/compose/credentials.sh chowns to them). Read by
+ * the tests that hold compose.yaml and credentials.sh to it, not by running code.
+ * @internal
+ */
 export const UIDS = { node: 1000, keycloak: 1000, mongodb: 999, nginx: 101 } as const;
 
 /** The sample database the init script fills and the MCP users may touch (db/config.ts default). */

@@ -68,10 +68,10 @@ export class AuditContext {
   readonly tokens = once(async (): Promise<TokenSet | undefined> => this.tokensFor(this.options.url));
 
   /**
-   * A client-credentials token for `resource`, asking for the resource's advertised scopes plus `extra`,
+   * A client-credentials token for `resource` (none: no RFC 8707 parameter), asking for the resource's advertised scopes plus `extra`,
    * or for `exactly` those scopes (the other-audience probe asks for none of the resource's).
    */
-  async tokensFor(resource: URL, scopes: { extra?: string; exactly?: string } = {}): Promise<TokenSet | undefined> {
+  async tokensFor(resource: URL | undefined, scopes: { extra?: string; exactly?: string } = {}): Promise<TokenSet | undefined> {
     const c = this.options.credentials;
     if (c.kind === 'none') return undefined;
     if (c.kind === 'token') return { access_token: c.token };
@@ -80,7 +80,7 @@ export class AuditContext {
     if (typeof tokenEndpoint !== 'string') throw new Error('no token endpoint discovered (RFC 9728 → RFC 8414) to use the client credentials with');
     const advertised = (await this.resourceMetadata()).doc?.scopes_supported;
     const scope = scopes.exactly ?? ([scopes.extra, ...(Array.isArray(advertised) ? advertised : [])].filter(Boolean).join(' ') || undefined);
-    return clientCredentialsToken(this.target, { tokenEndpoint, clientId: c.clientId, clientSecret: c.clientSecret, resource: resource.toString(), scope });
+    return clientCredentialsToken(this.target, { tokenEndpoint, clientId: c.clientId, clientSecret: c.clientSecret, resource: resource?.toString(), scope });
   }
 
   readonly accessToken = once(async () => (await this.tokens())?.access_token);

@@ -102,7 +102,8 @@ export function createServer(config: Config, deps: ServerDeps): Server {
 
 /** The client-facing summary of an audit record: names from our registry or request kinds, never caller values. */
 function eventOf(r: AuditRecord): ServerEvent | null {
-  if (r.event === 'http_refused') return null;
+  // A started write is told to the client when it ends (its tool_call record), not twice.
+  if (r.event === 'http_refused' || r.event === 'tool_call_started' || r.outcome === 'started') return null;
   // operationType is set only when the tool was found in our registry: an unknown tool's name is caller text.
   const name = r.operationType ? (r.tool ?? r.event) : r.event;
   return { event: r.event, name, outcome: r.outcome, errorCode: r.errorCode as ErrorCode | null, documents: r.documents ?? null };

@@ -100,3 +100,41 @@ export async function curlFromClient(m: StackManifest, url: string, extra: strin
     return 0;
   }
 }
+
+/**
+ * A 2025-era MCP session over raw HTTPS, one connection per request, so a test sees the edge's exact status
+ * and body for every call (the SDK client hides them). `status` is initialize's: the caller asserts it.
+ */
+export async function rawMcpSession(m: StackManifest, route: string, token: string, clientName: string) {
+  const protocol = '2025-06-18';
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    authorization: `Bearer ${token}`,
+  };
+  const post = (body: string) => rawRequest(m, { method: 'POST', path: route, headers, body });
+  const init = await post(
+    JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: protocol, capabilities: {}, clientInfo: { name: clientName, version: '1' } },
+    }),
+  );
+  const sessionId = init.headers['mcp-session-id'] as string | undefined;
+  let initialized: number | undefined;
+  if (init.status === 200 && sessionId) {
+    headers['mcp-session-id'] = sessionId;
+    headers['mcp-protocol-version'] = protocol;
+    initialized = (await post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }))).status;
+  }
+  let id = 1;
+  return {
+    status: init.status,
+    /** notifications/initialized's status (202), when initialize succeeded. */
+    initialized,
+    sessionId,
+    call: (name: string, args: unknown) => post(JSON.stringify({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name, arguments: args } })),
+    close: () => rawRequest(m, { method: 'DELETE', path: route, headers }).catch(() => undefined),
+  };
+}

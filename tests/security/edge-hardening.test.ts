@@ -9,7 +9,8 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, NO_CHROMIUM } from '../harness/browser.ts';
 import { curlFromClient, rawRequest } from '../harness/http.ts';
 import { serviceAgentToken, startPkce } from '../harness/tokens.ts';
 import { keycloakAdmin, revokeConsents } from '../harness/keycloak-admin.ts';
@@ -18,7 +19,6 @@ import { waitFor } from '../../scripts/stack/process.ts';
 import { rawTls, statusOf, type HeldRequest, type Target } from '../../nginx/test/fixtures/client.ts';
 
 const m = inject('manifest');
-const CHROMIUM = '/usr/bin/chromium';
 const edge = new URL(m.edgeUrl);
 const target: Target = { host: edge.hostname, port: Number(edge.port), ca: readFileSync(m.caFile, 'utf8'), servername: '' };
 const initialize = JSON.stringify({
@@ -143,24 +143,12 @@ describe('slow clients', () => {
 describe('consent for mcp-agent', () => {
   let browser: Browser | undefined;
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) return;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => browser?.close());
 
   it('shows a user the consent screen naming the scopes, and answers a silent request for a scope not approved with interaction_required, not a code', async (ctx) => {
-    if (!browser) return ctx.skip(`no Chromium at ${CHROMIUM} (provision with PROVISION_BROWSER=1)`);
+    if (!browser) return ctx.skip(NO_CHROMIUM);
     const api = await keycloakAdmin(m);
     if (!api)
       return ctx.skip(

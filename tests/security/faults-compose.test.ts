@@ -11,14 +11,12 @@ import type { ContainerInspectInfo } from 'dockerode';
 import { waitFor } from '../../scripts/stack/process.ts';
 import { auditWhere } from '../harness/audit.ts';
 import { composeProject, type EngineClient } from '../harness/compose-engine.ts';
-import { rawRequest, type RawResponse } from '../harness/http.ts';
+import { rawMcpSession, type RawResponse } from '../harness/http.ts';
 import { recordProof } from '../harness/proof.ts';
 import { serviceAgentToken, userToken } from '../harness/tokens.ts';
 
 const m = inject('manifest');
 const NATIVE = 'native runtime: the supervisor restarts tiers there (tests/security/faults.test.ts); this suite kills containers';
-const PROTOCOL = '2025-06-18';
-const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const edgeError = (r: RawResponse) => {
   try {
@@ -62,31 +60,10 @@ async function restartedHealthy(service: string, before: number): Promise<Contai
   );
 }
 
+/** A raw session (tests/harness/http.ts) whose one call is list-collections. */
 async function session(route: string, token: string) {
-  const headers: Record<string, string> = { ...HEADERS, authorization: `Bearer ${token}` };
-  const post = (body: string) => rawRequest(m, { method: 'POST', path: route, headers, body });
-  const init = await post(
-    JSON.stringify({
-      jsonrpc: '2.0',
-      id: 0,
-      method: 'initialize',
-      params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'faults-compose', version: '1' } },
-    }),
-  );
-  const id = init.headers['mcp-session-id'] as string | undefined;
-  if (init.status === 200 && id) {
-    headers['mcp-session-id'] = id;
-    headers['mcp-protocol-version'] = PROTOCOL;
-    await post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
-  }
-  let n = 1;
-  return {
-    status: init.status,
-    id,
-    list: () =>
-      post(JSON.stringify({ jsonrpc: '2.0', id: n++, method: 'tools/call', params: { name: 'list-collections', arguments: { database: m.database.name } } })),
-    close: () => rawRequest(m, { method: 'DELETE', path: route, headers }).catch(() => undefined),
-  };
+  const s = await rawMcpSession(m, route, token, 'faults-compose');
+  return { ...s, id: s.sessionId, list: () => s.call('list-collections', { database: m.database.name }) };
 }
 
 const ro = new URL(m.resources.readOnly).pathname;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { readAudit } from '../harness/audit.ts';
-import { rawRequest, type RawResponse } from '../harness/http.ts';
+import { rawMcpSession, rawRequest, type RawResponse } from '../harness/http.ts';
 import { keycloakAdmin } from '../harness/keycloak-admin.ts';
 import { currentManifest as current, readManifest } from '../harness/manifest.ts';
 import { approveAll, connectMcp, errorCode as toolCode, resultText } from '../harness/mcp.ts';
@@ -25,7 +25,6 @@ const NOT_NATIVE = 'compose runtime: the engine, not the native supervisor, runs
 // The compose manifest carries an empty pids map: only the native runtime has tiers this suite can signal.
 const supervised = m.runtime === 'native' && Object.keys(m.pids ?? {}).length > 0;
 const edgePath = (url: string) => new URL(url).pathname;
-const PROTOCOL = '2025-06-18';
 const mcpHeaders = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const db = m.database.name;
@@ -37,28 +36,12 @@ const edgeError = (r: RawResponse) => {
   }
 };
 
-/** A 2025-era session over raw HTTPS (one connection per request): the test sees the edge's exact status and body. */
+/** A raw 2025-era session that must open (200, then 202 for notifications/initialized). */
 async function rawSession(route: string, token: string) {
-  const headers: Record<string, string> = { ...mcpHeaders, authorization: `Bearer ${token}` };
-  const post = (body: string) => rawRequest(m, { method: 'POST', path: route, headers, body });
-  const init = await post(
-    JSON.stringify({
-      jsonrpc: '2.0',
-      id: 0,
-      method: 'initialize',
-      params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'faults-more', version: '1' } },
-    }),
-  );
-  expect(init.status).toBe(200);
-  headers['mcp-session-id'] = init.headers['mcp-session-id'] as string;
-  headers['mcp-protocol-version'] = PROTOCOL;
-  expect((await post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }))).status).toBe(202);
-  let id = 1;
-  return {
-    sessionId: headers['mcp-session-id'],
-    call: (name: string, args: unknown) => post(JSON.stringify({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name, arguments: args } })),
-    close: () => rawRequest(m, { method: 'DELETE', path: route, headers }).catch(() => undefined),
-  };
+  const s = await rawMcpSession(m, route, token, 'faults-more');
+  expect(s.status).toBe(200);
+  expect(s.initialized).toBe(202);
+  return s;
 }
 
 const opens = (route: string, token: string) => openAndEnd(m, route, token);
@@ -251,7 +234,8 @@ describe('more faults: a full audit disk, nginx reloads, a kill mid-call, a key 
   it('answers 502 upstream_unavailable to a call in flight when its MCP server is killed, restarts it, and keeps the audit of every call that ran', async (ctx) => {
     if (!supervised) return ctx.skip(NOT_NATIVE);
     const before = (await current()).pids!;
-    const token = (await serviceAgentToken(m)).access_token;
+    // A person: the policy lets machine identities read only shop.orders and shop.products (policies/mcp-ro.cedar).
+    const token = (await userToken(m, 'analyst', 'mcp:read')).access_token;
     const s = await rawSession(edgePath(m.resources.readOnly), token);
     // A read that takes seconds on FerretDB 1.x (aggregation in its own process, no $range/$lookup): documents with a
     // 200-element array unwound and grouped. The collection is written through mcp-rw and grown until one call is slow.

@@ -134,8 +134,12 @@ export const otherAudience: Practice = {
     if (na) return na;
     if (ctx.options.credentials.kind !== 'client') return notApplicable('needs --client-id and --client-secret-file to obtain a token for another audience');
     // Asked for another resource and none of this one's scopes: what a token for a different service looks like.
-    const t = await ctx.tokensFor(ELSEWHERE, { exactly: 'openid' }).catch((e: Error) => e);
-    if (t instanceof Error || !t) return notApplicable(`the authorization server issued no token for ${ELSEWHERE}: ${t instanceof Error ? t.message : 'none'}`);
+    // An authorization server that binds audiences refuses a resource it does not know (RFC 8707 invalid_target):
+    // then a token asked for no resource at all and none of this one's scopes — its audience is not this server.
+    let t = await ctx.tokensFor(ELSEWHERE, { exactly: 'openid' }).catch((e: Error) => e);
+    if (t instanceof Error || !t) t = await ctx.tokensFor(undefined, { exactly: 'openid' }).catch((e: Error) => e);
+    if (t instanceof Error || !t)
+      return notApplicable(`the authorization server issued no token for another audience: ${t instanceof Error ? t.message : 'none'}`);
     const aud = audienceOf(claimsOf(t.access_token));
     const mine = [ctx.target.url.toString(), ctx.target.url.toString().replace(/\/$/, ''), ctx.target.url.origin];
     if (aud.some((a) => mine.includes(a)))

@@ -65,9 +65,10 @@ export interface TokenSet {
 /** client_credentials at the token endpoint with the client authenticated by client_secret_post, for `resource`. */
 export async function clientCredentialsToken(
   e: Endpoint,
-  o: { tokenEndpoint: string; clientId: string; clientSecret: string; resource: string; scope?: string },
+  o: { tokenEndpoint: string; clientId: string; clientSecret: string; resource?: string; scope?: string },
 ): Promise<TokenSet> {
-  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: o.clientId, client_secret: o.clientSecret, resource: o.resource });
+  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: o.clientId, client_secret: o.clientSecret });
+  if (o.resource) form.set('resource', o.resource);
   if (o.scope) form.set('scope', o.scope);
   const r = await rawRequest(
     { url: new URL(o.tokenEndpoint), ca: e.ca },

@@ -11,8 +11,12 @@ import { GENESIS, lastLineDigest, lineDigest, PREV_FIELD_BYTES } from './chain.t
  */
 export interface AuditRecord {
   time: string;
-  /** resource_read, completion and prompt_get: the other requests that name a namespace (server/src/resources/*). */
-  event: 'tool_call' | 'http_refused' | 'resource_read' | 'completion' | 'prompt_get';
+  /**
+   * resource_read, completion and prompt_get: the other requests that name a namespace (server/src/resources/*).
+   * tool_call_started: a write admitted and about to run, on record before it can touch the database — the
+   * tool_call record (one per attempt) follows when it ends, unless the process dies first.
+   */
+  event: 'tool_call' | 'tool_call_started' | 'http_refused' | 'resource_read' | 'completion' | 'prompt_get';
   /** nginx's `$request_id` (X-Request-Id): the same value is in the verifier's record and the edge's access log. */
   requestId: string | null;
   /** The verifier's token id (X-Auth-Token-Id: the jti, or a SHA-256 prefix of the token); also in its record. */
@@ -28,7 +32,7 @@ export interface AuditRecord {
   operationType?: string | null;
   namespace?: string | null;
   argsDigest?: string;
-  outcome: 'ok' | 'refused' | 'error';
+  outcome: 'ok' | 'refused' | 'error' | 'started';
   errorCode: ErrorCode | null;
   /** The JSON-RPC error code when the protocol layer answered the call with an error (e.g. -32602). */
   rpcCode?: number;

@@ -15,8 +15,9 @@ export async function connectDatabase(config: Config): Promise<MongoClient> {
     // DB_UNAVAILABLE. 5 s (a TLS handshake to a live database takes milliseconds) brings that from ~50 s to ~25 s:
     // heartbeat ≤ 10 s + 5 s + the retried read's server selection (tests/security/faults-db-freeze.test.ts).
     connectTimeoutMS: 5_000,
-    // Command events only when they become spans (server/src/tracing/spans.ts): otherwise not one object per command.
-    monitorCommands: config.otlpTracesEndpoint !== '',
+    // Command events when they become spans (server/src/tracing/spans.ts): otherwise not one object per command.
+    // Only ever turned on here: an explicit `false` would override `monitorCommands=true` in the URI.
+    ...(config.otlpTracesEndpoint !== '' ? { monitorCommands: true } : {}),
   });
   await client.connect();
   await client.db('admin').command({ ping: 1 });

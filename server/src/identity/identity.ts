@@ -1,8 +1,9 @@
 import { userInfo } from 'node:os';
 import type { AuthInfo } from '@modelcontextprotocol/server';
+import { SCOPES } from '../../../contract/contract.ts';
 
-export const WRITE_SCOPE = 'mcp:write';
-export const READ_SCOPE = 'mcp:read';
+export const WRITE_SCOPE = SCOPES.write;
+export const READ_SCOPE = SCOPES.read;
 
 /** Who is calling: asserted by the edge (HTTP behind the proxy) or the local OS user (stdio). */
 export interface Identity {

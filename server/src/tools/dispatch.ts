@@ -129,6 +129,12 @@ export async function dispatchToolCall(call: CallInfo, deps: DispatchDeps): Prom
       deps.config,
     );
     const visible = deps.policy ? namespaceVisibility(deps.policy, call.identity) : undefined;
+    // A write is on record before it runs: the tool_call record is written when the call ends, and a process
+    // killed in between (SIGKILL, OOM) would leave a write in the database that no MCP record names. Written
+    // synchronously; if it cannot be written, the write does not run (AUDIT_UNAVAILABLE).
+    if (isWriteOperation(admitted.tool.operationType)) {
+      deps.audit.write({ ...record, time: new Date().toISOString(), event: 'tool_call_started', outcome: 'started' });
+    }
     const out = await admitted.tool.execute(admitted.args as never, { client: deps.client, config: deps.config, identity: call.identity, visible });
     record.documents = out.documents;
     return { content: [{ type: 'text', text: out.text }] };

@@ -39,7 +39,12 @@ describe('approvals for destructive operations (MCP elicitation)', () => {
     expect(c.asked[0]!.message).toContain('shop.orders');
     expect(c.asked[0]!.message).toContain(digest);
     expect(c.asked[0]!.requestedSchema.properties.argsDigest).toMatchObject({ enum: [digest] });
-    expect(h.audit.records[0]).toMatchObject({ argsDigest: digest, approval: 'approved', approvalReason: 'drop', errorCode: 'DB_UNAVAILABLE' });
+    expect(h.audit.records.filter((x) => x.event === 'tool_call')[0]).toMatchObject({
+      argsDigest: digest,
+      approval: 'approved',
+      approvalReason: 'drop',
+      errorCode: 'DB_UNAVAILABLE',
+    });
     await h.close();
   });
 
@@ -73,7 +78,7 @@ describe('approvals for destructive operations (MCP elicitation)', () => {
     await h.client.callTool({ name: 'drop-index', arguments: { ...ns, indexName: 'a_1' } });
     await h.client.callTool({ name: 'find', arguments: { ...ns, filter: {} } });
     expect(c.asked).toHaveLength(2);
-    expect(h.audit.records.map((x) => x.approvalReason ?? null)).toEqual(['empty-filter', 'empty-filter', null, null]);
+    expect(h.audit.records.filter((x) => x.event === 'tool_call').map((x) => x.approvalReason ?? null)).toEqual(['empty-filter', 'empty-filter', null, null]);
     await h.close();
   });
 

@@ -78,11 +78,54 @@ describe('an audit log that cannot be written', () => {
 
   it('withholds the result of a call whose record fails after it ran (the disk filled up meanwhile)', async () => {
     const { tool, runs } = countingTool();
-    const failsAfter: AuditSink = { ready: () => undefined, write: (r) => broken.write(r) };
+    // The started record is written (the disk still had room), the end record is not.
+    const failsAfter: AuditSink = { ready: () => undefined, write: (r) => (r.event === 'tool_call_started' ? undefined : broken.write(r)) };
     await expect(dispatchToolCall(call, { client: {} as never, config: defaultConfig(), audit: failsAfter, tools: [tool] })).rejects.toMatchObject({
       code: 'AUDIT_UNAVAILABLE',
     });
     expect(runs.n).toBe(1);
+  });
+});
+
+describe('a write on record before it runs (a process killed mid-call leaves no end record)', () => {
+  it('writes tool_call_started before the tool runs, then the one tool_call record when it ends', async () => {
+    const seen: string[] = [];
+    const tool = defineTool({
+      name: 'probe',
+      operationType: 'create',
+      description: 'notes when it runs',
+      input: z.object({}),
+      async execute() {
+        seen.push('run');
+        return { text: 'ran', documents: 1 };
+      },
+    });
+    const audit: AuditSink = { ready: () => undefined, write: (r) => void seen.push(`${r.event}:${r.outcome}`) };
+    await dispatchToolCall(call, { client: {} as never, config: defaultConfig(), audit, tools: [tool] });
+    expect(seen).toEqual(['tool_call_started:started', 'run', 'tool_call:ok']);
+  });
+
+  it('writes no started record for a read: one record per call', async () => {
+    const seen: string[] = [];
+    const tool = defineTool({
+      name: 'probe',
+      operationType: 'read',
+      description: 'reads',
+      input: z.object({}),
+      execute: async () => ({ text: 'ok', documents: 0 }),
+    });
+    const audit: AuditSink = { ready: () => undefined, write: (r) => void seen.push(`${r.event}:${r.outcome}`) };
+    await dispatchToolCall(call, { client: {} as never, config: defaultConfig(), audit, tools: [tool] });
+    expect(seen).toEqual(['tool_call:ok']);
+  });
+
+  it('does not run a write whose started record cannot be written (AUDIT_UNAVAILABLE)', async () => {
+    const { tool, runs } = countingTool();
+    const broken = createAuditSink(dir);
+    const failsAtStart: AuditSink = { ready: () => undefined, write: (r) => broken.write(r) };
+    const result = await dispatchToolCall(call, { client: {} as never, config: defaultConfig(), audit: failsAtStart, tools: [tool] });
+    expect(runs.n).toBe(0);
+    expect(result).toMatchObject({ isError: true, structuredContent: { error: { code: 'AUDIT_UNAVAILABLE' } } });
   });
 });
 

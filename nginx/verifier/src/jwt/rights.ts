@@ -3,25 +3,26 @@
  * resource URI (RFC 8707 §2, RFC 9728 §7.4 — a token for one resource is useless at another), plus the
  * scope, and for writes the realm role, so neither a scope nor a role alone grants write access.
  */
+import { ROLES, ROUTE_IDS, ROUTES as EDGE_ROUTES, SCOPES } from '../../../../contract/contract.ts';
 import { Refusal } from '../errors.ts';
 import type { AccessToken } from './verify.ts';
 
-export type Route = 'ro' | 'rw';
+export type Route = (typeof ROUTE_IDS)[keyof typeof ROUTE_IDS];
 
 export interface RouteRule {
   /** Path of the resource on the edge; the resource URI is base + path. */
-  path: '/mcp' | '/mcp/admin';
+  path: typeof EDGE_ROUTES.readOnly | typeof EDGE_ROUTES.readWrite;
   scope: string;
   role: string | undefined;
 }
 
 export const ROUTES: Record<Route, RouteRule> = {
-  ro: { path: '/mcp', scope: 'mcp:read', role: undefined },
-  rw: { path: '/mcp/admin', scope: 'mcp:write', role: 'mcp-writer' },
+  [ROUTE_IDS.readOnly]: { path: EDGE_ROUTES.readOnly, scope: SCOPES.read, role: undefined },
+  [ROUTE_IDS.readWrite]: { path: EDGE_ROUTES.readWrite, scope: SCOPES.write, role: ROLES.writer },
 };
 
 export function isRoute(v: unknown): v is Route {
-  return v === 'ro' || v === 'rw';
+  return v === ROUTE_IDS.readOnly || v === ROUTE_IDS.readWrite;
 }
 
 export function scopesOf(t: AccessToken): string[] {
