@@ -40,10 +40,6 @@ export default async function setup(project: TestProject): Promise<(() => Promis
 async function startNative() {
   const { startStack } = await import('../../scripts/stack/stack.ts');
   const { superviseStack } = await import('../../scripts/stack/supervisor.ts');
-  const { ADDR } = await import('../../scripts/stack/netns.ts');
-  // The suites' stack exports traces to the host, where tests/security/observability.test.ts listens for
-  // them while it runs (an export nobody receives is dropped): the span-join proof runs by default.
-  process.env.STACK_OTLP_TRACES_ENDPOINT ??= `http://${ADDR.hostFromEdge}:4318/v1/traces`;
   const stack = await startStack({ quiet: true });
   // The same supervision as `npm start`: a tier a suite kills (tests/security/faults.test.ts) comes back alone.
   superviseStack(stack, {
