@@ -28,7 +28,9 @@ const suiteStart = new Date().toISOString();
 
 /** The lines of an audit log from this suite's first record on, copied to `into`. */
 async function sinceSuiteStart(file: string, timeField: 'time' | 'ts', into: string): Promise<{ file: string; lines: string[] }> {
-  const all = (await readFile(file, 'utf8')).split('\n').filter((l) => l !== '');
+  // Records only: under compose the file is the container's stderr, where the server's own log lines
+  // ("mcp-server: …") sit between the records; the chain links records, not those lines.
+  const all = (await readFile(file, 'utf8')).split('\n').filter((l) => l.startsWith('{'));
   const from = all.findIndex((l) => String((JSON.parse(l) as Record<string, unknown>)[timeField]) >= suiteStart);
   const lines = from < 0 ? [] : all.slice(from);
   await writeFile(into, lines.join('\n') + '\n');
