@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Report } from '../../audit/src/practice.ts';
-import { ROOT } from '../../scripts/stack/manifest.ts';
+import { ROOT, type StackManifest } from '../../scripts/stack/manifest.ts';
 import { execIn } from '../../scripts/stack/process.ts';
 
 const CLI = resolve(ROOT, 'audit/src/cli.ts');
@@ -16,3 +16,13 @@ export function mcpAudit(args: string[], netns: string | null = null): Promise<{
     });
   });
 }
+
+/** The stack's CA and the service agent's client credentials (its secret by file, never in argv). */
+export const serviceAgentArgs = (m: StackManifest): string[] => [
+  '--ca',
+  m.caFile,
+  '--client-id',
+  m.clients.service.id,
+  '--client-secret-file',
+  resolve(m.secretsDir, 'service_agent_secret'),
+];

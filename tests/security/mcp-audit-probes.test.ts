@@ -5,17 +5,16 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { keycloakAdmin, withTokenLifespan } from '../harness/keycloak-admin.ts';
-import { mcpAudit } from '../harness/mcp-audit.ts';
+import { mcpAudit, serviceAgentArgs } from '../harness/mcp-audit.ts';
 import { recordProof } from '../harness/proof.ts';
 import { serviceAgentToken } from '../harness/tokens.ts';
 import { CLOCK_SKEW_S } from '../../nginx/verifier/src/jwt/verify.ts';
 
 const m = inject('manifest');
-const agent = () => ['--ca', m.caFile, '--client-id', m.clients.service.id, '--client-secret-file', resolve(m.secretsDir, 'service_agent_secret')];
 
 describe('mcp-audit token and flood probes against our edge', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mcp-audit-probes-'));
@@ -33,7 +32,7 @@ describe('mcp-audit token and flood probes against our edge', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('finds a token Keycloak issued for another audience refused by the edge', { timeout: 60_000 }, async (ctx) => {
-    const { code, report } = await mcpAudit([m.resources.readOnly, ...agent(), '--only', 'token-other-audience']);
+    const { code, report } = await mcpAudit([m.resources.readOnly, ...serviceAgentArgs(m), '--only', 'token-other-audience']);
     const [p] = report.practices;
     expect(p, JSON.stringify(p)).toMatchObject({ id: 'token-other-audience', status: 'pass' });
     expect(p!.evidence).toMatch(/^a token for aud .* refused with 401 /);
@@ -46,7 +45,7 @@ describe('mcp-audit token and flood probes against our edge', () => {
   });
 
   it('refuses the 129th request one client holds open without its body with 429 too_many_connections', { timeout: 60_000 }, async (ctx) => {
-    const { code, report, stderr } = await mcpAudit([m.resources.readOnly, ...agent(), '--only', 'connection-limit', '--aggressive']);
+    const { code, report, stderr } = await mcpAudit([m.resources.readOnly, ...serviceAgentArgs(m), '--only', 'connection-limit', '--aggressive']);
     const [p] = report.practices;
     expect(stderr).toMatch(/--aggressive: 256 POST \S+ whose bodies never come/);
     expect(p, JSON.stringify(p)).toMatchObject({ id: 'connection-limit', status: 'pass' });
@@ -89,7 +88,7 @@ describe('mcp-audit token and flood probes against our edge', () => {
     // Past exp and past the verifier's tolerance for clock skew: before that the token is rightly still good.
     const wait = (expiresAt + CLOCK_SKEW_S + 2) * 1000 - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const { code, report } = await mcpAudit([m.resources.readOnly, ...agent(), '--only', 'token-expired', '--expired-token-file', expiredFile]);
+    const { code, report } = await mcpAudit([m.resources.readOnly, ...serviceAgentArgs(m), '--only', 'token-expired', '--expired-token-file', expiredFile]);
     const [p] = report.practices;
     expect(p, JSON.stringify(p)).toMatchObject({ id: 'token-expired', status: 'pass' });
     expect(p!.evidence).toMatch(/^a token expired \d+ s ago refused with 401 /);

@@ -13,7 +13,7 @@ import { ROOT } from '../../scripts/stack/manifest.ts';
 import { run, startService, waitFor, type Service } from '../../scripts/stack/process.ts';
 import { officialEntry } from '../../bench/official.ts';
 import { recordProof } from '../harness/proof.ts';
-import { mcpAudit } from '../harness/mcp-audit.ts';
+import { mcpAudit, serviceAgentArgs } from '../harness/mcp-audit.ts';
 
 const m = inject('manifest');
 
@@ -33,17 +33,7 @@ const KNOWN_EDGE_FINDINGS: Record<string, RegExp> = {};
 
 describe('mcp-audit against our edge with the service agent', () => {
   it('passes every applicable practice (no pinned finding left) and exits 0', { timeout: 180_000 }, async (ctx) => {
-    const { code, report } = await mcpAudit([
-      m.resources.readOnly,
-      '--ca',
-      m.caFile,
-      '--client-id',
-      m.clients.service.id,
-      '--client-secret-file',
-      resolve(m.secretsDir, 'service_agent_secret'),
-      '--write-url',
-      m.resources.readWrite,
-    ]);
+    const { code, report } = await mcpAudit([m.resources.readOnly, ...serviceAgentArgs(m), '--write-url', m.resources.readWrite]);
     const failed = report.practices.filter((p) => p.status === 'fail');
     expect(
       failed.map((p) => p.id),
@@ -89,18 +79,7 @@ describe('mcp-audit against our edge with the service agent', () => {
 
 describe('mcp-audit --aggressive against our edge', () => {
   it('announces each write-path probe and finds $out, $merge and a $lookup-nested $out refused on the read route', { timeout: 120_000 }, async (ctx) => {
-    const { code, report, stderr } = await mcpAudit([
-      m.resources.readOnly,
-      '--ca',
-      m.caFile,
-      '--client-id',
-      m.clients.service.id,
-      '--client-secret-file',
-      resolve(m.secretsDir, 'service_agent_secret'),
-      '--only',
-      'write-stages',
-      '--aggressive',
-    ]);
+    const { code, report, stderr } = await mcpAudit([m.resources.readOnly, ...serviceAgentArgs(m), '--only', 'write-stages', '--aggressive']);
     const [stages] = report.practices;
     expect(stages, JSON.stringify(stages)).toMatchObject({ id: 'write-stages', status: 'pass' });
     expect(stages!.evidence).toMatch(/^\$out: FORBIDDEN_STAGE; \$merge: FORBIDDEN_STAGE; nested \$out: FORBIDDEN_STAGE$/);
