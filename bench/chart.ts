@@ -8,6 +8,7 @@ import { Resvg } from '@resvg/resvg-js';
 import { OPERATIONS, type Operation } from './operations.ts';
 import type { BenchPath, PathId } from './paths.ts';
 import type { Summary } from './stats.ts';
+import { esc, svgPage } from './svg.ts';
 
 const W = 1200,
   H = 520,
@@ -23,7 +24,6 @@ const COLORS: Record<PathId, string> = {
   'official-http': '#d62728',
   'official-stdio': '#ff9896',
 };
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 export function latencySvg(paths: BenchPath[], get: (p: PathId, op: Operation, c: number) => Summary | undefined, title: string): string {
   const values = paths
@@ -34,11 +34,7 @@ export function latencySvg(paths: BenchPath[], get: (p: PathId, op: Operation, c
   const plotH = H - TOP - BOTTOM;
   const y = (v: number) => TOP + plotH - ((Math.log10(Math.max(v, 10 ** lo)) - lo) / (hi - lo)) * plotH;
   const panelW = (W - LEFT - 20 - GAP * (OPERATIONS.length - 1)) / OPERATIONS.length;
-  const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, sans-serif">`,
-    `<rect width="${W}" height="${H}" fill="white"/>`,
-  ];
-  out.push(`<text x="${W / 2}" y="28" font-size="18" text-anchor="middle">${esc(title)}</text>`);
+  const out: string[] = [];
   for (let e = lo; e <= hi; e++) {
     out.push(`<line x1="${LEFT}" x2="${W - 20}" y1="${y(10 ** e)}" y2="${y(10 ** e)}" stroke="#ddd"/>`);
     out.push(`<text x="${LEFT - 8}" y="${y(10 ** e) + 4}" font-size="12" text-anchor="end">${10 ** e >= 1 ? 10 ** e : (10 ** e).toFixed(-e)} ms</text>`);
@@ -62,8 +58,7 @@ export function latencySvg(paths: BenchPath[], get: (p: PathId, op: Operation, c
     });
   });
   out.push(`<text x="${LEFT}" y="${H - 12}" font-size="12">solid: p50, light: p99 — one client, log scale, number = p50 in ms</text>`);
-  out.push('</svg>');
-  return out.join('\n');
+  return svgPage(W, H, title, undefined, out);
 }
 
 export function writePng(svg: string, file: string): void {

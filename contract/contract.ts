@@ -1,7 +1,7 @@
 /**
  * The contract between the tiers (docs/architecture.md), as code: ports, header names, routes, scopes, roles,
- * client ids, secret names, container uids and pinned versions. The server, the verifier, the native runner
- * (scripts/stack/*) and both manifest builders import it; tests/unit/contract.test.ts checks the files that
+ * client ids, write tools, secret names, container uids and pinned versions. The server, the verifier, the native
+ * runner (scripts/stack/*) and both manifest builders import it; tests/unit/contract.test.ts checks the files that
  * cannot import TypeScript (compose.yaml, keycloak/realm-mcp.json, nginx/templates, scripts/*.sh) against it.
  *
  * Erasable syntax and no imports beyond node:*: the server and verifier images copy this one file next to
@@ -37,7 +37,7 @@ export const LOOPBACK_PORTS = { keycloakHttp: 18080, keycloakManagement: 19000 }
 export const REALM = 'mcp';
 export const SCOPES = { read: 'mcp:read', write: 'mcp:write' } as const;
 export const ROLES = { reader: 'mcp-reader', writer: 'mcp-writer' } as const;
-export const CLIENTS = { service: 'mcp-service-agent', agent: 'mcp-agent', exchange: 'mcp-exchanger' } as const;
+export const CLIENTS = { service: 'mcp-service-agent', agent: 'mcp-agent', exchange: 'mcp-exchanger', reaper: 'mcp-dcr-reaper' } as const;
 /** The loopback redirect URI of the public client that the tests' browser login uses. */
 export const AGENT_REDIRECT_URI = 'http://127.0.0.1:33418/callback';
 export const USERS = { analyst: 'analyst', operator: 'operator' } as const;
@@ -57,6 +57,23 @@ export const ROUTES = {
   /** RFC 9728 protected-resource metadata; the resource path follows it. */
   resourceMetadata: '/.well-known/oauth-protected-resource',
 } as const;
+
+/**
+ * The MCP server's create/update/delete tools (server/src/tools/{create,update,delete}/). The verifier refuses
+ * them by `Mcp-Name` on the read-only route (nginx/verifier/src/http/mcp-name.ts); a unit test holds the server's
+ * registry to exactly this list (server/test/unit/policy-engine.test.ts).
+ */
+export const WRITE_TOOLS = [
+  'insert-many',
+  'create-index',
+  'create-collection',
+  'update-many',
+  'rename-collection',
+  'delete-many',
+  'drop-collection',
+  'drop-database',
+  'drop-index',
+] as const;
 
 /** The value of X-MCP-Route for each edge route. */
 export const ROUTE_IDS = { readOnly: 'ro', readWrite: 'rw' } as const;
@@ -108,6 +125,8 @@ export const SECRET_NAMES = [
   'kc_admin_password',
   'service_agent_secret',
   'exchanger_secret',
+  /** The registration reaper's client secret (client mcp-dcr-reaper, scripts/dcr/admin.ts). */
+  'dcr_reaper_secret',
   'analyst_password',
   'operator_password',
   'mongo_keyfile',

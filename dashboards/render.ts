@@ -14,6 +14,7 @@ import { connectMcp } from '../tests/harness/mcp.ts';
 import { rawRequest } from '../tests/harness/http.ts';
 import { run } from '../scripts/stack/process.ts';
 import { writePng } from '../bench/chart.ts';
+import { cell, esc, gridHeight, niceCeil, svgPage, type Grid } from '../bench/svg.ts';
 import { byLabel, samples } from './prom-text.ts';
 
 const SECONDS = Number(process.argv[2] ?? 60);
@@ -165,27 +166,16 @@ for (let i = 1; i < points.length; i++) {
 }
 
 // ---- drawing: small multiples, one panel per dashboard row ----
-const W = 1200,
-  COLS = 3,
-  PW = 350,
-  PH = 200,
-  TOP = 70,
-  GX = 40,
-  GY = 95,
-  LEFT = 45;
+const W = 1200;
+const GRID: Grid = { cols: 3, left: 45, top: 70, panelW: 350, panelH: 200, gapX: 40, gapY: 95 };
+const { panelW: PW, panelH: PH } = GRID;
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
-const nice = (v: number) => {
-  const e = 10 ** Math.floor(Math.log10(Math.max(v, 1e-9)));
-  return [1, 2, 5, 10].map((k) => k * e).find((c) => c >= v) ?? v;
-};
 
 function panel(i: number, title: string, unit: string, s: Series): string {
-  const x0 = LEFT + (i % COLS) * (PW + GX),
-    y0 = TOP + Math.floor(i / COLS) * (PH + GY);
+  const { x0, y0 } = cell(GRID, i);
   const all = [...s.values()].flat().filter(([, v]) => Number.isFinite(v));
   const tMax = Math.max(1, ...all.map(([t]) => t)),
-    yMax = nice(Math.max(1e-6, ...all.map(([, v]) => v)) * 1.1);
+    yMax = niceCeil(Math.max(1e-6, ...all.map(([, v]) => v)) * 1.1);
   const x = (t: number) => x0 + (t / tMax) * PW,
     y = (v: number) => y0 + PH - (v / yMax) * PH;
   const out = [
@@ -219,20 +209,21 @@ function panel(i: number, title: string, unit: string, s: Series): string {
 }
 
 const totalCalls = [...calls.values()].flat().reduce((a, [, v]) => a + v * SCRAPE_S, 0);
-const H = TOP + 2 * (PH + GY) + 10;
-const svg = [
-  `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, sans-serif">`,
-  `<rect width="${W}" height="${H}" fill="white"/>`,
-  `<text x="${W / 2}" y="26" font-size="18" text-anchor="middle">MongoDB MCP security stack — dashboards/mcp-stack.json panels from a real ${SECONDS} s run</text>`,
-  `<text x="${W / 2}" y="46" font-size="12" text-anchor="middle" fill="#555">${manifest.runtime} stack, ${Math.round(totalCalls)} tool calls through the edge by 2 callers; scraped every ${SCRAPE_S} s from the loopback listeners in the edge netns</text>`,
+const panels = [
   panel(0, 'Tool calls per second (mcp-ro)', 'calls/s by tool_name', calls),
   panel(1, 'Tool latency (mcp-ro)', 'ms (histogram quantiles)', latency),
   panel(2, 'Refusals per second, by code', 'mcp: server codes · edge: verifier reasons', refused),
   panel(3, 'Step-up challenges (403 insufficient_scope)', 'per second, by reason', stepUps),
   panel(4, 'Sessions', 'mcp_active_sessions', sessions),
   panel(5, 'Verifier: tokens accepted per second', 'per second (cache: verified-token cache hit)', accepted),
-  '</svg>',
-].join('\n');
+];
+const svg = svgPage(
+  W,
+  gridHeight(GRID, panels.length, 10),
+  `MongoDB MCP security stack — dashboards/mcp-stack.json panels from a real ${SECONDS} s run`,
+  `${manifest.runtime} stack, ${Math.round(totalCalls)} tool calls through the edge by 2 callers; scraped every ${SCRAPE_S} s from the loopback listeners in the edge netns`,
+  panels,
+);
 mkdirSync(resolve(OUT, '..'), { recursive: true });
 writePng(svg, OUT);
 process.stderr.write(`wrote ${OUT} (${points.length} scrapes)\n`);

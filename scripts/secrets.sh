@@ -18,7 +18,7 @@ trap 'printf "[secrets] failed (exit %s) at line %s: %s\n" "$?" "$LINENO" "$BASH
 random_token() { openssl rand -base64 48 | tr '+/' '-_' | tr -d '=\n'; }
 
 for name in proxy_secret db_admin_password db_reader_password db_writer_password kc_admin_password \
-  service_agent_secret exchanger_secret analyst_password operator_password; do
+  service_agent_secret exchanger_secret dcr_reaper_secret analyst_password operator_password; do
   if [ ! -s "$OUT/$name" ]; then
     random_token >"$OUT/$name.tmp"
     mv "$OUT/$name.tmp" "$OUT/$name"

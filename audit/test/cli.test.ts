@@ -3,7 +3,8 @@
  * servers that each get one practice right or wrong: exit codes, usage errors, JSON and SARIF shapes.
  */
 import { execFile } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,15 +21,34 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
-/** A loopback server answering every POST with `answer`; listening on an ephemeral port. */
-async function serve(answer: (res: import('node:http').ServerResponse) => void): Promise<{ url: string; server: Server }> {
-  const server = createServer((req, res) => {
+// Every loopback server of the file, closed with the connections a probe still holds once the file is done.
+const servers: Server[] = [];
+afterAll(() => {
+  for (const s of servers) {
+    s.closeAllConnections();
+    s.close();
+  }
+});
+
+/** A loopback server on an ephemeral port; resolves to its MCP URL. */
+async function listen(handler: RequestListener): Promise<string> {
+  const server = createServer(handler);
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+}
+
+/** A loopback server answering every request with `answer` once the body is read. */
+const serve = (answer: (res: ServerResponse) => void): Promise<string> =>
+  listen((req, res) => {
     req.resume();
     req.on('end', () => answer(res));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}/mcp`, server };
+
+/** What a server that serves MCP to anyone answers to initialize. */
+function initializeResult(res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ jsonrpc: '2.0', id: 1, result: { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 'x', version: '1' } } }));
 }
 
 describe('usage errors exit 2 with the reason', () => {
@@ -65,14 +85,11 @@ describe('usage errors exit 2 with the reason', () => {
 });
 
 describe('verdicts and exit codes', () => {
-  let open: { url: string; server: Server };
-  let guarded: { url: string; server: Server };
+  let open: string;
+  let guarded: string;
   beforeAll(async () => {
     // Serves MCP to anyone: what a bare dev server does.
-    open = await serve((res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ jsonrpc: '2.0', id: 1, result: { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 'x', version: '1' } } }));
-    });
+    open = await serve(initializeResult);
     // Refuses anonymous callers the way the MCP authorization spec asks.
     guarded = await serve((res) => {
       res.writeHead(401, {
@@ -82,17 +99,13 @@ describe('verdicts and exit codes', () => {
       res.end('{"error":"unauthorized"}');
     });
   });
-  afterAll(() => {
-    open.server.close();
-    guarded.server.close();
-  });
 
   it('exits 1 with the failing practice in the JSON report when anonymous initialize is served', async () => {
-    const r = await cli([open.url, '--only', 'auth-required', '--json']);
+    const r = await cli([open, '--only', 'auth-required', '--json']);
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout) as Report;
     expect(report).toEqual({
-      target: open.url,
+      target: open,
       practices: [
         {
           id: 'auth-required',
@@ -106,7 +119,7 @@ describe('verdicts and exit codes', () => {
   });
 
   it('exits 0 when every selected practice passes, and reports not-applicable without failing', async () => {
-    const r = await cli([guarded.url, '--only', 'auth-required,transport-tls-version,write-route-scope', '--json']);
+    const r = await cli([guarded, '--only', 'auth-required,transport-tls-version,write-route-scope', '--json']);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as Report;
     expect(report.practices.map((p) => [p.id, p.status])).toEqual([
@@ -117,7 +130,7 @@ describe('verdicts and exit codes', () => {
   });
 
   it('writes SARIF 2.1.0 with one rule per practice and failures as error-level results', async () => {
-    const r = await cli([open.url, '--only', 'auth-required,write-stages', '--sarif']);
+    const r = await cli([open, '--only', 'auth-required,write-stages', '--sarif']);
     expect(r.code).toBe(1);
     const sarif = JSON.parse(r.stdout) as {
       version: string;
@@ -143,16 +156,16 @@ describe('verdicts and exit codes', () => {
       ['auth-required', 0, 'error', 'fail'],
       ['write-stages', 1, 'none', 'notApplicable'],
     ]);
-    expect(run!.results[0]!.locations[0]!.physicalLocation.artifactLocation.uri).toBe(open.url);
+    expect(run!.results[0]!.locations[0]!.physicalLocation.artifactLocation.uri).toBe(open);
   });
 
   it('says on stderr that --aggressive runs write-path probes and the flood before running any', async () => {
-    const r = await cli([open.url, '--only', 'auth-required', '--aggressive']);
+    const r = await cli([open, '--only', 'auth-required', '--aggressive']);
     expect(r.stderr).toContain('--aggressive: write-path probes and the request flood run; each is announced before it is sent');
   });
 
   it('prints a plain table without colour codes when stdout is not a terminal', async () => {
-    const r = await cli([open.url, '--only', 'auth-required']);
+    const r = await cli([open, '--only', 'auth-required']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^FAIL {2}auth-required/m);
     expect(r.stdout).not.toContain('\x1b[');
@@ -161,8 +174,8 @@ describe('verdicts and exit codes', () => {
 });
 
 describe('the flood and expiry probes', () => {
-  let counting: { url: string; server: Server };
-  let guarded: { url: string; server: Server };
+  let counting: string;
+  let guarded: string;
   let served = 0;
   beforeAll(async () => {
     // Answers 401 to the first 300 requests, then 429 for two seconds: a per-address budget that refills.
@@ -178,13 +191,9 @@ describe('the flood and expiry probes', () => {
       res.end('{"error":"invalid_token"}');
     });
   });
-  afterAll(() => {
-    counting.server.close();
-    guarded.server.close();
-  });
 
   it('does not flood without --aggressive: rate-limit is not applicable', async () => {
-    const r = await cli([guarded.url, '--only', 'rate-limit', '--json']);
+    const r = await cli([guarded, '--only', 'rate-limit', '--json']);
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as Report).practices[0]).toMatchObject({
       id: 'rate-limit',
@@ -194,7 +203,7 @@ describe('the flood and expiry probes', () => {
   });
 
   it('passes rate-limit when the burst meets a 429, announcing the flood and waiting until the budget refills', async () => {
-    const r = await cli([counting.url, '--only', 'rate-limit', '--aggressive', '--json']);
+    const r = await cli([counting, '--only', 'rate-limit', '--aggressive', '--json']);
     expect(r.stderr).toMatch(/--aggressive: up to 30000 anonymous GET .* in 20 s over 32 keep-alive connections/);
     const [p] = (JSON.parse(r.stdout) as Report).practices;
     expect(p).toMatchObject({ id: 'rate-limit', status: 'pass', evidence: expect.stringMatching(/^throttled after \d+ requests: 429/) });
@@ -203,7 +212,7 @@ describe('the flood and expiry probes', () => {
   });
 
   it('fails rate-limit when 30000 requests in a burst are all answered, naming the rate it reached', { timeout: 60_000 }, async () => {
-    const r = await cli([guarded.url, '--only', 'rate-limit', '--aggressive', '--json']);
+    const r = await cli([guarded, '--only', 'rate-limit', '--aggressive', '--json']);
     expect(r.code).toBe(1);
     expect((JSON.parse(r.stdout) as Report).practices[0]).toMatchObject({
       status: 'fail',
@@ -217,7 +226,7 @@ describe('the flood and expiry probes', () => {
     writeFileSync(join(dir, 'old'), jwt(Math.floor(Date.now() / 1000) - 120));
     writeFileSync(join(dir, 'fresh'), jwt(Math.floor(Date.now() / 1000) + 600));
     const verdict = async (...extra: string[]) =>
-      (JSON.parse((await cli([guarded.url, '--only', 'token-expired', '--json', ...extra])).stdout) as Report).practices[0];
+      (JSON.parse((await cli([guarded, '--only', 'token-expired', '--json', ...extra])).stdout) as Report).practices[0];
     try {
       expect(await verdict()).toMatchObject({ status: 'not-applicable', evidence: expect.stringContaining('--expired-token-file') });
       expect(await verdict('--expired-token-file', join(dir, 'fresh'))).toMatchObject({
@@ -236,9 +245,9 @@ describe('the flood and expiry probes', () => {
 
 describe('the held-connection probe', () => {
   /** Serves MCP anonymously; with `budget`, a request arriving while `budget` others wait for their bodies gets 429. */
-  async function holding(budget?: number): Promise<{ url: string; server: Server }> {
+  function holding(budget?: number): Promise<string> {
     let waiting = 0;
-    const server = createServer((req, res) => {
+    return listen((req, res) => {
       if (budget !== undefined && waiting >= budget) {
         const body = '{"error":"too_many_connections"}';
         res.writeHead(429, { 'content-type': 'application/json', 'content-length': body.length });
@@ -248,45 +257,28 @@ describe('the held-connection probe', () => {
       waiting++;
       req.resume();
       req.on('close', () => waiting--);
-      req.on('end', () => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(
-          JSON.stringify({ jsonrpc: '2.0', id: 1, result: { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 'x', version: '1' } } }),
-        );
-      });
+      req.on('end', () => initializeResult(res));
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/mcp`, server };
   }
 
   it('passes connection-limit when requests past a budget are refused before their bodies come', { timeout: 30_000 }, async () => {
-    const t = await holding(100);
-    try {
-      const r = await cli([t.url, '--only', 'connection-limit', '--aggressive', '--json']);
-      expect(r.stderr).toContain('--aggressive: 256 POST');
-      expect((JSON.parse(r.stdout) as Report).practices[0]).toMatchObject({
-        status: 'pass',
-        evidence: '100 held, 156 refused with 429 {"error":"too_many_connections"}',
-      });
-      expect(r.code).toBe(0);
-    } finally {
-      t.server.closeAllConnections();
-      t.server.close();
-    }
+    const url = await holding(100);
+    const r = await cli([url, '--only', 'connection-limit', '--aggressive', '--json']);
+    expect(r.stderr).toContain('--aggressive: 256 POST');
+    expect((JSON.parse(r.stdout) as Report).practices[0]).toMatchObject({
+      status: 'pass',
+      evidence: '100 held, 156 refused with 429 {"error":"too_many_connections"}',
+    });
+    expect(r.code).toBe(0);
   });
 
   it('fails connection-limit when every held request keeps its connection', { timeout: 30_000 }, async () => {
-    const t = await holding();
-    try {
-      const r = await cli([t.url, '--only', 'connection-limit', '--aggressive', '--json']);
-      expect((JSON.parse(r.stdout) as Report).practices[0]).toMatchObject({
-        status: 'fail',
-        evidence: '256 requests without their bodies all held open (256 waiting)',
-      });
-      expect(r.code).toBe(1);
-    } finally {
-      t.server.closeAllConnections();
-      t.server.close();
-    }
+    const url = await holding();
+    const r = await cli([url, '--only', 'connection-limit', '--aggressive', '--json']);
+    expect((JSON.parse(r.stdout) as Report).practices[0]).toMatchObject({
+      status: 'fail',
+      evidence: '256 requests without their bodies all held open (256 waiting)',
+    });
+    expect(r.code).toBe(1);
   });
 });

@@ -20,8 +20,9 @@ import { freePort } from '../../scripts/stack/ports.ts';
 
 // Free ports, told to nginx and the verifier before they start. The edge's public name is edge.test:8443;
 // clients dial 127.0.0.1.
-const [https, http, verifierPort, roPort, rwPort, kcPort] = await Promise.all(Array.from({ length: 6 }, () => freePort()));
-const P = { https, http, verifier: verifierPort, ro: roPort, rw: rwPort, kc: kcPort };
+// The stub_status listener too: a fixed port would collide with a parallel or leftover nginx.
+const [https, http, status, verifierPort, roPort, rwPort, kcPort] = await Promise.all(Array.from({ length: 7 }, () => freePort()));
+const P = { https, http, status, verifier: verifierPort, ro: roPort, rw: rwPort, kc: kcPort };
 const SECRET = 'proxy-secret-for-tests-0123456789abcdef';
 const haveNginx = existsSync(NGINX_BIN);
 
@@ -93,6 +94,7 @@ beforeAll(async () => {
       PUBLIC_HOST: 'edge.test:8443',
       EDGE_LISTEN: `127.0.0.1:${P.https}`,
       EDGE_HTTP_LISTEN: `127.0.0.1:${P.http}`,
+      EDGE_STATUS_LISTEN: `127.0.0.1:${P.status}`,
       TLS_CERT: cert,
       TLS_KEY: tlsKey,
       VERIFIER_UPSTREAM: `127.0.0.1:${P.verifier}`,
@@ -447,6 +449,12 @@ describe('transport security', () => {
     const r = await plain(P.http, '/mcp?x=1');
     expect(r.status).toBe(301);
     expect(r.headers.location).toBe(`${BASE}/mcp?x=1`);
+  });
+
+  it("serves nginx's counters at /stub_status on the templated loopback listener, and nothing else there", async (ctx) => {
+    needNginx(ctx);
+    expect((await plain(P.status, '/stub_status')).status).toBe(200);
+    expect((await plain(P.status, '/mcp')).status).toBe(404);
   });
 });
 

@@ -34,12 +34,12 @@ secret() { tr -d '\r\n' <"$SECRETS_DIR/$1"; }
 # Each consumer directory (a volume's root) ends owned by its one consumer, mode 0500: nobody else can even
 # list it. While installing, root takes it back (CAP_CHOWN; as owner it may chmod): a rerun over a sealed
 # directory works without CAP_DAC_OVERRIDE.
-CONSUMERS="mongo:$MONGODB_UID mongo-init:$NODE_UID mcp-ro:$NODE_UID mcp-rw:$NODE_UID proxy:$NGINX_UID keycloak:$KEYCLOAK_UID"
+CONSUMERS="mongo:$MONGODB_UID mongo-init:$NODE_UID mcp-ro:$NODE_UID mcp-rw:$NODE_UID proxy:$NGINX_UID keycloak:$KEYCLOAK_UID dcr-reaper:$NODE_UID"
 for c in $CONSUMERS; do mkdir -p "$OUT/${c%%:*}" && chown 0:0 "$OUT/${c%%:*}" && chmod 0700 "$OUT/${c%%:*}"; done
 
 # Every secret must exist and be long enough: an empty file would silently make a weak credential.
 for s in proxy_secret db_admin_password db_reader_password db_writer_password kc_admin_password \
-  service_agent_secret exchanger_secret analyst_password operator_password mongo_keyfile; do
+  service_agent_secret exchanger_secret dcr_reaper_secret analyst_password operator_password mongo_keyfile; do
   [ "$(secret "$s" | wc -c)" -ge 16 ] || { log "secret $s is missing or shorter than 16 characters (run scripts/secrets.sh)"; exit 1; }
 done
 
@@ -84,10 +84,13 @@ put $NGINX_UID "$OUT/proxy" edge.key <"$PKI/edge.key"
 printf 'proxy_set_header X-MCP-Proxy-Auth "%s";\n' "$(secret proxy_secret)" | put $NGINX_UID "$OUT/proxy" proxy-secret.conf
 
 # keycloak: the bootstrap admin password and the realm's client secrets and user passwords.
-for s in kc_admin_password service_agent_secret exchanger_secret analyst_password operator_password; do
+for s in kc_admin_password service_agent_secret exchanger_secret dcr_reaper_secret analyst_password operator_password; do
   secret "$s" | put $KEYCLOAK_UID "$OUT/keycloak" "$s"
 done
 
+# dcr-reaper: its own client secret only (client credentials at realm mcp; not the bootstrap admin password).
+secret dcr_reaper_secret | put $NODE_UID "$OUT/dcr-reaper" dcr_reaper_secret
+
 for c in $CONSUMERS; do chmod 0500 "$OUT/${c%%:*}" && chown "${c#*:}:${c#*:}" "$OUT/${c%%:*}"; done
 
-log "installed credentials for mongo, mongo-init, mcp-ro, mcp-rw, proxy, keycloak"
+log "installed credentials for mongo, mongo-init, mcp-ro, mcp-rw, proxy, keycloak, dcr-reaper"

@@ -18,9 +18,11 @@ t0=$SECONDS
 
 CACHE="${MCP_STACK_CACHE:-$HOME/.cache/mcp-security-stack}"
 PRIVATE_SOCK="$CACHE/docker/run/docker.sock"
+# shellcheck source=../docker/engine.sh
+source scripts/docker/engine.sh
 # Was the provisioned engine already up (e.g. under `npm start -- --runtime compose --detach`)? Then it is not ours to stop.
 was_up=0
-curl -fsS --max-time 3 --unix-socket "$PRIVATE_SOCK" http://engine/_ping >/dev/null 2>&1 && was_up=1
+engine_ping "unix://$PRIVATE_SOCK" && was_up=1
 set +e
 DOCKER_HOST="$(bash scripts/docker/provision-engine.sh)"
 rc=$?

@@ -12,6 +12,8 @@ D="$CACHE/docker-debian"
 R="$D/root"
 SOCK="$D/run/docker.sock"
 step() { printf '[debian-engine] %s\n' "$*" >&2; }
+# shellcheck source=engine.sh
+source "$(dirname "${BASH_SOURCE[0]}")/engine.sh"
 [ "$(id -u)" = 0 ] || { echo "debian-engine: needs root" >&2; exit 3; }
 
 case "${1:-}" in
@@ -28,25 +30,17 @@ case "${1:-}" in
       --exec-root "$D/exec" --pidfile "$D/run/dockerd.pid" --iptables=false --ip-forward=false --ip-masq=false \
       --userland-proxy-path "$R/usr/sbin/docker-proxy" --init-path "$R/usr/bin/tini-static" \
       >>"$D/dockerd.log" 2>&1 </dev/null &
-    for _ in $(seq 1 60); do
-      if curl -fsS --max-time 2 --unix-socket "$SOCK" http://engine/_ping >/dev/null 2>&1; then
-        chmod 0600 "$SOCK"
-        echo "unix://$SOCK"
-        exit 0
-      fi
-      sleep 1
-    done
-    tail -20 "$D/dockerd.log" >&2
-    exit 1
+    engine_await "$SOCK" "$D/dockerd.log" || exit 1
     ;;
   stop)
-    pid="$(cat "$D/run/dockerd.pid" 2>/dev/null || true)"
-    if [ -n "$pid" ] && [ "$(readlink -f "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$R/usr/sbin/dockerd")" ]; then
-      kill -TERM "$pid"
-      for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || { bash "$(dirname "$0")/stop-engine.sh" >/dev/null 2>&1 || true; step "stopped"; exit 0; }; sleep 1; done
-      exit 1
-    fi
-    step "not running"
+    rc=0
+    engine_stop "$D/run/dockerd.pid" "$R/usr/sbin/dockerd" || rc=$?
+    case $rc in
+      # stop-engine.sh drops the docker0 bridge once no engine answers.
+      0) bash "$(dirname "$0")/stop-engine.sh" >/dev/null 2>&1 || true; step "stopped" ;;
+      2) step "not running" ;;
+      *) exit 1 ;;
+    esac
     ;;
   *) echo "usage: debian-engine.sh start|stop" >&2; exit 2 ;;
 esac

@@ -21,24 +21,18 @@ BIN="$D/bin"
 SOCK="$D/run/docker.sock"
 step() { printf '[engine] %s\n' "$*" >&2; }
 
-# ping HOST — true when a Docker engine answers GET /_ping on that unix socket or tcp endpoint.
-ping() {
-  case "$1" in
-    unix://*) curl -fsS --max-time 3 --unix-socket "${1#unix://}" http://engine/_ping >/dev/null 2>&1 ;;
-    tcp://*) curl -fsS --max-time 3 "http://${1#tcp://}/_ping" >/dev/null 2>&1 ;;
-    *) return 1 ;;
-  esac
-}
+# shellcheck source=engine.sh
+source "$ROOT/scripts/docker/engine.sh"
 
 # --- an engine already here is used as it is -----------------------------------------------------------
 [ $BUILD_ONLY = 1 ] || for host in "${DOCKER_HOST:-}" unix:///var/run/docker.sock; do
-  if [ -n "$host" ] && [ "$host" != "unix://$SOCK" ] && ping "$host"; then
+  if [ -n "$host" ] && [ "$host" != "unix://$SOCK" ] && engine_ping "$host"; then
     step "using the engine already at $host"
     echo "$host"
     exit 0
   fi
 done
-if [ $BUILD_ONLY = 0 ] && ping "unix://$SOCK"; then
+if [ $BUILD_ONLY = 0 ] && engine_ping "unix://$SOCK"; then
   step "the provisioned engine is running ($SOCK)"
   echo "unix://$SOCK"
   exit 0
@@ -142,15 +136,5 @@ PATH="$BIN:$PATH" setsid "$BIN/dockerd" \
   --add-runtime "mcp-runc=$BIN/runc" --default-runtime mcp-runc \
   --init-path /usr/bin/tini-static \
   >>"$D/log/dockerd.log" 2>&1 </dev/null &
-for _ in $(seq 1 60); do
-  if [ $BUILD_ONLY = 0 ] && ping "unix://$SOCK"; then
-    chmod 0600 "$SOCK"
-    step "engine ready"
-    echo "unix://$SOCK"
-    exit 0
-  fi
-  sleep 1
-done
-echo "provision-engine: dockerd did not answer within 60 s; last log lines:" >&2
-tail -20 "$D/log/dockerd.log" >&2
-exit 1
+engine_await "$SOCK" "$D/log/dockerd.log" || exit 1
+step "engine ready"

@@ -26,6 +26,8 @@ export interface KeycloakSecrets {
   adminPassword: string;
   serviceAgentSecret: string;
   exchangerSecret: string;
+  /** The registration reaper's client secret (client mcp-dcr-reaper, scripts/dcr). */
+  dcrReaperSecret: string;
   analystPassword: string;
   operatorPassword: string;
 }
@@ -112,6 +114,7 @@ export function realmEnv(publicBaseUrl: string, s: KeycloakSecrets): Record<stri
     PUBLIC_BASE_URL: base.origin,
     SERVICE_AGENT_SECRET: s.serviceAgentSecret,
     EXCHANGER_SECRET: s.exchangerSecret,
+    DCR_REAPER_SECRET: s.dcrReaperSecret,
     ANALYST_PASSWORD: s.analystPassword,
     OPERATOR_PASSWORD: s.operatorPassword,
   };

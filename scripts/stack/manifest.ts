@@ -123,6 +123,7 @@ export function buildManifest(i: ManifestInputs): StackManifest {
       verifier: log('verifier.log'),
       mcpRo: log('mcp-ro.log'),
       mcpRw: log('mcp-rw.log'),
+      dcrReaper: log('dcr-reaper.log'),
     },
     proxySecretFile: resolve(i.secretsDir, 'proxy_secret' satisfies SecretName),
     secretsDir: i.secretsDir,

@@ -18,6 +18,7 @@ export const EDGE_VARIABLES = [
   'PUBLIC_HOST', // localhost:8443 — Host as clients send it, forwarded to the upstreams
   'EDGE_LISTEN', // 8443 or 10.88.1.2:8443
   'EDGE_HTTP_LISTEN', // 8080 — redirects only
+  'EDGE_STATUS_LISTEN', // 127.0.0.1:9404 — stub_status, loopback only (METRICS_PORTS.nginxStatus)
   'TLS_CERT', // absolute path of the edge certificate (chain)
   'TLS_KEY',
   'VERIFIER_UPSTREAM', // host:port

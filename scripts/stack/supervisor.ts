@@ -27,8 +27,6 @@ export interface SupervisorOptions {
 }
 
 export interface Supervisor {
-  /** Restarts so far, per tier, with why and how long each took (for reports and tests). */
-  readonly history: RestartRecord[];
   /** Stops watching; tiers that exit afterwards are left down. */
   stop(): void;
 }
@@ -95,7 +93,6 @@ export function superviseStack(stack: SupervisedStack, o: SupervisorOptions): Su
 
   for (const s of stack.services) watch(s);
   return {
-    history,
     stop: () => {
       watching = false;
     },

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { SecretName } from '../../contract/contract.ts';
+import { startReaper } from '../dcr/start.ts';
 import { startDatabase, type Database } from './database.ts';
 import { startKeycloak, type Keycloak } from './keycloak.ts';
 import { STACK_DIR, readSecret, writePrivateFile } from './manifest.ts';
@@ -57,6 +58,7 @@ export async function startAuthTier(c: TierContext): Promise<{ kc: Keycloak }> {
           adminPassword: secret('kc_admin_password'),
           serviceAgentSecret: secret('service_agent_secret'),
           exchangerSecret: secret('exchanger_secret'),
+          dcrReaperSecret: secret('dcr_reaper_secret'),
           analystPassword: secret('analyst_password'),
           operatorPassword: secret('operator_password'),
         },
@@ -79,6 +81,18 @@ export async function startAuthTier(c: TierContext): Promise<{ kc: Keycloak }> {
       }),
     );
   c.started('verifier', await verifier(), verifier);
+  // Expires anonymous registrations nobody used (issue #12: the realm's client cap is shared by everyone).
+  const reaper = () =>
+    tier(
+      'dcr-reaper',
+      startReaper({
+        keycloakUrl: kc.internalUrl,
+        clientSecretFile: join(SECRETS, 'dcr_reaper_secret'),
+        netns: plan.ns.kc,
+        logFile: join(LOGS, 'dcr-reaper.log'),
+      }),
+    );
+  c.started('dcr-reaper', await reaper(), reaper);
   return { kc };
 }
 
@@ -151,6 +165,7 @@ export async function startEdgeTier(c: TierContext): Promise<Edge> {
           PUBLIC_HOST: `${plan.edge.publicHost}:${plan.edge.port}`,
           EDGE_LISTEN: plan.edge.listen,
           EDGE_HTTP_LISTEN: plan.edge.httpListen,
+          EDGE_STATUS_LISTEN: `127.0.0.1:${plan.metricsPorts.nginxStatus}`,
           TLS_CERT: join(CERTS, 'edge.crt'),
           TLS_KEY: join(CERTS, 'edge.key'),
           VERIFIER_UPSTREAM: `127.0.0.1:${plan.verifierPort}`,

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InitEnvSchema } from '../../db/config.ts';
+import { ConfigSchema as ReaperConfigSchema } from '../../scripts/dcr/config.ts';
 import { parseConfig as parseVerifierConfig } from '../../nginx/verifier/src/config.ts';
 import { parseConfig as parseServerConfig } from '../../server/src/config/parse.ts';
 import { envOf, loadCompose, rawText } from './compose-file.ts';
@@ -29,6 +30,13 @@ describe("compose.yaml ⇄ the tiers' configuration schemas", () => {
     const r = InitEnvSchema.safeParse(env('mongo-init'));
     expect(r.success ? 'ok' : r.error.issues[0]?.path.join('.')).toBe('ok');
     expect(env('mongo-init').DB_INIT_URI).not.toMatch(/@/);
+  });
+
+  it('configures the registration reaper with values scripts/dcr/config.ts accepts: its own client secret as a file, Keycloak by name', () => {
+    const r = ReaperConfigSchema.safeParse(env('dcr-reaper'));
+    expect(r.success ? r.data.DCR_REAPER_CLIENT_ID : r.error.issues[0]?.path.join('.')).toBe('mcp-dcr-reaper');
+    expect(r.success && r.data.DCR_REAPER_KEYCLOAK_URL).toBe('http://keycloak:8080');
+    expect(Object.keys(env('dcr-reaper')).filter((k) => /PASSWORD|ADMIN/.test(k))).toEqual([]);
   });
 
   it("fills every ${PLACEHOLDER} of keycloak/realm-mcp.json from keycloak's environment or its entrypoint", () => {

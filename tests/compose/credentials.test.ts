@@ -55,7 +55,7 @@ describe('certs one-shot (scripts/compose/credentials.sh)', () => {
 
   it('gives each consumer its own files, owned by its uid, mode 0400', (ctx) => {
     if (!isRoot) return ctx.skip(skip);
-    const owners: Record<string, number> = { mongo: 999, 'mongo-init': 1000, 'mcp-ro': 1000, 'mcp-rw': 1000, proxy: 101, keycloak: 1000 };
+    const owners: Record<string, number> = { mongo: 999, 'mongo-init': 1000, 'mcp-ro': 1000, 'mcp-rw': 1000, proxy: 101, keycloak: 1000, 'dcr-reaper': 1000 };
     for (const [consumer, uid] of Object.entries(owners)) {
       for (const f of execFileSync('ls', [join(out, consumer)], { encoding: 'utf8' })
         .trim()
@@ -68,7 +68,7 @@ describe('certs one-shot (scripts/compose/credentials.sh)', () => {
 
   it('seals each consumer directory (a volume root): owned by its uid, 0500, so no other uid can even list it', (ctx) => {
     if (!isRoot) return ctx.skip(skip);
-    const owners: Record<string, number> = { mongo: 999, 'mongo-init': 1000, 'mcp-ro': 1000, 'mcp-rw': 1000, proxy: 101, keycloak: 1000 };
+    const owners: Record<string, number> = { mongo: 999, 'mongo-init': 1000, 'mcp-ro': 1000, 'mcp-rw': 1000, proxy: 101, keycloak: 1000, 'dcr-reaper': 1000 };
     for (const [consumer, uid] of Object.entries(owners)) {
       const st = statSync(join(out, consumer));
       expect(`${consumer} ${st.uid}:${st.gid} ${(st.mode & 0o777).toString(8)}`).toBe(`${consumer} ${uid}:${uid} 500`);
@@ -88,6 +88,8 @@ describe('certs one-shot (scripts/compose/credentials.sh)', () => {
       expect(existsSync(join(out, consumer, 'ca.key')), `${consumer} must not get the CA key`).toBe(false);
     }
     expect(readFileSync(join(out, 'mongo/keyfile'), 'utf8')).toBe(readFileSync(join(secrets, 'mongo_keyfile'), 'utf8'));
+    // The registration reaper gets its own client secret and nothing else (no bootstrap admin password).
+    expect(execFileSync('ls', [join(out, 'dcr-reaper')], { encoding: 'utf8' }).trim()).toBe('dcr_reaper_secret');
   });
 
   it("provides every /run/credentials path that compose.yaml gives a service, in that service's own volume", (ctx) => {

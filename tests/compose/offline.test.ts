@@ -98,7 +98,7 @@ describe('compose.offline.yaml', () => {
     );
     expect(JSON.stringify(offline.services.mongo1?.entrypoint)).not.toMatch(/[A-Za-z0-9_-]{32,}/);
     expect(composePlan(['compose.yaml', 'compose.offline.yaml'])).toEqual({
-      services: ['mongo1', 'keycloak', 'proxy', 'verifier', 'mcp-ro', 'mcp-rw'],
+      services: ['mongo1', 'keycloak', 'dcr-reaper', 'proxy', 'verifier', 'mcp-ro', 'mcp-rw'],
       database: 'ferretdb',
     });
     expect((offline.services['mongo-init']?.environment as Record<string, unknown> | undefined)?.DB_INIT_REPLICA_SET).toBe(RESET);
@@ -118,7 +118,7 @@ describe('compose.yaml on the engines users have', () => {
 
   it('starts the mongod replica set, as before, with compose.yaml alone', () => {
     expect(composePlan(['compose.yaml'])).toEqual({
-      services: ['mongo1', 'mongo2', 'mongo3', 'keycloak', 'proxy', 'verifier', 'mcp-ro', 'mcp-rw'],
+      services: ['mongo1', 'mongo2', 'mongo3', 'keycloak', 'dcr-reaper', 'proxy', 'verifier', 'mcp-ro', 'mcp-rw'],
       database: 'mongod',
     });
     expect(base.services.mongo1?.image).toBe(versions.MONGODB_IMAGE);

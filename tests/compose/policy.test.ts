@@ -51,7 +51,7 @@ describe('compose.yaml: structure', () => {
 
   it('defines the services of the architecture, mapped one-to-one onto the tiers', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
-      ['certs', 'keycloak', 'mcp-ro', 'mcp-rw', 'mongo-init', 'mongo1', 'mongo2', 'mongo3', 'proxy', 'verifier'].sort(),
+      ['certs', 'dcr-reaper', 'keycloak', 'mcp-ro', 'mcp-rw', 'mongo-init', 'mongo1', 'mongo2', 'mongo3', 'proxy', 'verifier'].sort(),
     );
   });
 });
@@ -77,7 +77,15 @@ describe('compose.yaml: exposure', () => {
   });
 
   it('places each tier on the networks it needs and no other', () => {
-    const want: Record<string, string[]> = { proxy: ['auth', 'data', 'public'], keycloak: ['auth'], mongo1: ['data'], mongo2: ['data'], mongo3: ['data'] };
+    const want: Record<string, string[]> = {
+      proxy: ['auth', 'data', 'public'],
+      keycloak: ['auth'],
+      // The registration reaper talks to Keycloak's own listener only.
+      'dcr-reaper': ['auth'],
+      mongo1: ['data'],
+      mongo2: ['data'],
+      mongo3: ['data'],
+    };
     expect(
       check((name, s) => {
         if (s.network_mode) return undefined;

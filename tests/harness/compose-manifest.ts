@@ -111,6 +111,7 @@ export function buildComposeManifest(i: ComposeManifestInputs): StackManifest {
       verifier: log('verifier'),
       mcpRo: log('mcp-ro'),
       mcpRw: log('mcp-rw'),
+      dcrReaper: log('dcr-reaper'),
     },
     proxySecretFile: resolve(i.secretsDir, 'proxy_secret'),
     secretsDir: i.secretsDir,

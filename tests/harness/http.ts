@@ -101,31 +101,42 @@ export async function curlFromClient(m: StackManifest, url: string, extra: strin
   }
 }
 
+/** The MCP protocol version the suites' raw requests speak, and the headers every MCP POST carries. */
+const MCP_PROTOCOL = '2025-06-18';
+const MCP_POST_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } as const;
+
+/**
+ * One raw MCP `initialize` POST at `path` (a query string included) with the given headers added to the MCP ones:
+ * no Authorization unless `headers` carries one, so a suite can present any credential, or none, and see the
+ * edge's exact answer.
+ */
+export function rawInitialize(m: StackManifest, path: string, headers: Record<string, string> = {}, clientName = 'suite'): Promise<RawResponse> {
+  return rawRequest(m, {
+    method: 'POST',
+    path,
+    headers: { ...MCP_POST_HEADERS, ...headers },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: MCP_PROTOCOL, capabilities: {}, clientInfo: { name: clientName, version: '1' } },
+    }),
+  });
+}
+
 /**
  * A 2025-era MCP session over raw HTTPS, one connection per request, so a test sees the edge's exact status
  * and body for every call (the SDK client hides them). `status` is initialize's: the caller asserts it.
  */
 export async function rawMcpSession(m: StackManifest, route: string, token: string, clientName: string) {
-  const protocol = '2025-06-18';
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    accept: 'application/json, text/event-stream',
-    authorization: `Bearer ${token}`,
-  };
+  const headers: Record<string, string> = { ...MCP_POST_HEADERS, authorization: `Bearer ${token}` };
   const post = (body: string) => rawRequest(m, { method: 'POST', path: route, headers, body });
-  const init = await post(
-    JSON.stringify({
-      jsonrpc: '2.0',
-      id: 0,
-      method: 'initialize',
-      params: { protocolVersion: protocol, capabilities: {}, clientInfo: { name: clientName, version: '1' } },
-    }),
-  );
+  const init = await rawInitialize(m, route, { authorization: headers.authorization as string }, clientName);
   const sessionId = init.headers['mcp-session-id'] as string | undefined;
   let initialized: number | undefined;
   if (init.status === 200 && sessionId) {
     headers['mcp-session-id'] = sessionId;
-    headers['mcp-protocol-version'] = protocol;
+    headers['mcp-protocol-version'] = MCP_PROTOCOL;
     initialized = (await post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }))).status;
   }
   let id = 1;

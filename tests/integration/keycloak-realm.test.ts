@@ -26,6 +26,7 @@ const secrets: KeycloakSecrets = {
   adminPassword: secret(),
   serviceAgentSecret: secret(),
   exchangerSecret: secret(),
+  dcrReaperSecret: secret(),
   analystPassword: secret(),
   operatorPassword: secret(),
 };

@@ -5,25 +5,13 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { browserLogin, launchChromium, NO_CHROMIUM } from '../harness/browser.ts';
-import { rawRequest } from '../harness/http.ts';
+import { rawInitialize } from '../harness/http.ts';
 import { recordProof } from '../harness/proof.ts';
 
 const m = inject('manifest');
 
-async function status(path: string, token: string) {
-  const r = await rawRequest(m, {
-    method: 'POST',
-    path,
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'b', version: '1' } },
-    }),
-  });
-  return r.status;
-}
+/** The edge's status for an MCP initialize on `path` with the token. */
+const status = async (path: string, token: string) => (await rawInitialize(m, path, { authorization: `Bearer ${token}` }, 'browser-login')).status;
 
 describe('browser login with PKCE', () => {
   let browser: Browser | undefined;

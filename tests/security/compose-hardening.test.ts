@@ -21,7 +21,16 @@ const ONE_SHOTS = ['certs', 'mongo-init'];
 /** The one exemption of compose.yaml (tests/compose/policy.test.ts): certs chowns each credential to its consumer. */
 const ROOT_ALLOWED: Record<string, string[]> = { certs: ['CAP_CHOWN', 'CAP_DAC_READ_SEARCH'] };
 /** The uid that owns each service's /run/credentials (scripts/compose/credentials.sh). */
-const CREDENTIAL_OWNER: Record<string, number> = { mongo1: 999, mongo2: 999, mongo3: 999, keycloak: 1000, proxy: 101, 'mcp-ro': 1000, 'mcp-rw': 1000 };
+const CREDENTIAL_OWNER: Record<string, number> = {
+  mongo1: 999,
+  mongo2: 999,
+  mongo3: 999,
+  keycloak: 1000,
+  proxy: 101,
+  'mcp-ro': 1000,
+  'mcp-rw': 1000,
+  'dcr-reaper': 1000,
+};
 
 type Client = Awaited<ReturnType<typeof import('testcontainers')['getContainerRuntimeClient']>>;
 let client: Client;

@@ -7,12 +7,14 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
+import * as oidc from 'openid-client';
 import { launchChromium, NO_CHROMIUM } from '../harness/browser.ts';
 import { InMemoryOAuthHost } from '../harness/oauth-host.ts';
 import { claims, formLogin, serviceAgentToken, startPkce } from '../harness/tokens.ts';
-import { fetchWithCa, rawRequest } from '../harness/http.ts';
+import { fetchWithCa, rawInitialize, rawRequest } from '../harness/http.ts';
 import { keycloakAdmin } from '../harness/keycloak-admin.ts';
 import { recordProof } from '../harness/proof.ts';
+import { publicClientMetadata } from '../harness/registration.ts';
 
 const m = inject('manifest');
 const f = fetchWithCa(m.caFile);
@@ -31,17 +33,7 @@ type Metadata = Record<string, unknown>;
 
 /** The edge's answer for an MCP initialize with `token` on `path`: status and the challenge's error, if any. */
 async function initialize(path: string, token: string): Promise<{ status: number; error: string | undefined }> {
-  const r = await rawRequest(m, {
-    method: 'POST',
-    path,
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'onboarding', version: '1' } },
-    }),
-  });
+  const r = await rawInitialize(m, path, { authorization: `Bearer ${token}` }, 'onboarding');
   const challenge = String(r.headers['www-authenticate'] ?? '');
   return { status: r.status, error: /error="([^"]+)"/.exec(challenge)?.[1] };
 }
@@ -58,15 +50,7 @@ async function register(body: Record<string, unknown>): Promise<{ status: number
   return { status: r.status, json };
 }
 
-const publicClient = (extra: Record<string, unknown> = {}) => ({
-  client_name: 'onboarding-attack',
-  redirect_uris: [LOOPBACK_CALLBACK],
-  token_endpoint_auth_method: 'none',
-  grant_types: ['authorization_code', 'refresh_token'],
-  response_types: ['code'],
-  scope: 'mcp:read',
-  ...extra,
-});
+const publicClient = (extra: Record<string, unknown> = {}) => publicClientMetadata('onboarding-attack', LOOPBACK_CALLBACK, extra);
 
 async function tokenRequest(params: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> }> {
   const r = await f(`${m.issuer}/protocol/openid-connect/token`, {
@@ -183,28 +167,67 @@ describe('RFC 8707: a token asked for one resource opens only that resource', ()
     });
   });
 
-  it('KNOWN LIMIT (Keycloak 26.7.3): a refreshed token names every resource of the grant, whatever resource the refresh asks', async (ctx) => {
-    // The resource-indicators feature narrows the token the code buys, but the refresh token does not keep the
-    // resource and the refresh request's `resource` is not read: the refreshed token's aud is back to every MCP
-    // resource the granted scopes name. Pinned so that a Keycloak fix shows up here (then: aud stays /mcp).
-    const flow = await startPkce(m, 'mcp:read mcp:write offline_access', { resource: m.resources.readOnly });
+  it.for([
+    ['with the same resource', (r: string) => ({ resource: r })],
+    ['with no resource', () => ({})],
+  ] as const)(
+    'keeps the binding through a refresh %s: the refreshed token names /mcp only, /mcp/admin answers 403 insufficient_scope',
+    async ([how, extra], ctx) => {
+      // Keycloak's resource-indicators feature records the resource in the (online) refresh token and narrows every
+      // refreshed access token to it. Offline tokens lose that record on refresh (26.7.3) — hence none exist here.
+      const flow = await startPkce(m, 'mcp:read mcp:write', { resource: m.resources.readOnly });
+      const tokens = await flow.finish(await formLogin(m, flow.url, m.users.operator.username, m.users.operator.password));
+      expect(claims(tokens.refresh_token!).typ).toBe('Refresh');
+      const refreshed = await tokenRequest({
+        grant_type: 'refresh_token',
+        client_id: m.clients.agent.id,
+        refresh_token: tokens.refresh_token!,
+        ...extra(m.resources.readOnly),
+      });
+      expect(refreshed.status).toBe(200);
+      const token = refreshed.json.access_token as string;
+      expect(claims(token).aud).toBe(m.resources.readOnly);
+      const [ro, rw] = [await initialize('/mcp', token), await initialize('/mcp/admin', token)];
+      expect([ro.status, rw.status, rw.error]).toEqual([200, 403, 'insufficient_scope']);
+      recordProof(ctx, {
+        attack: `refresh (${how}) of the operator's /mcp token whose grant holds mcp:read and mcp:write, used on /mcp/admin`,
+        expected: 'refreshed aud /mcp only; /mcp 200, /mcp/admin 403 insufficient_scope',
+        observed: `refreshed aud ${String(claims(token).aud)}; /mcp ${ro.status}, /mcp/admin ${rw.status} ${String(rw.error)}`,
+      });
+    },
+  );
+
+  it('refuses a refresh that asks for the other resource: 400 invalid_target, no token', async (ctx) => {
+    const flow = await startPkce(m, 'mcp:read mcp:write', { resource: m.resources.readOnly });
     const tokens = await flow.finish(await formLogin(m, flow.url, m.users.operator.username, m.users.operator.password));
-    expect(claims(tokens.access_token).aud).toBe(m.resources.readOnly);
-    const refreshed = await tokenRequest({
+    const r = await tokenRequest({
       grant_type: 'refresh_token',
       client_id: m.clients.agent.id,
       refresh_token: tokens.refresh_token!,
-      resource: m.resources.readOnly,
+      resource: m.resources.readWrite,
     });
-    expect(refreshed.status).toBe(200);
-    const aud = claims(refreshed.json.access_token as string).aud as string[];
-    expect([...aud].sort()).toEqual([m.resources.readOnly, m.resources.readWrite].sort());
-    const rw = await initialize('/mcp/admin', refreshed.json.access_token as string);
-    expect(rw.status).toBe(200);
+    expect({ status: r.status, error: r.json.error, token: r.json.access_token }).toEqual({ status: 400, error: 'invalid_target', token: undefined });
     recordProof(ctx, {
-      attack: "refresh (resource=/mcp) of the operator's /mcp-only token that holds both scopes",
-      expected: 'KNOWN LIMIT: Keycloak 26.7.3 drops the binding at refresh',
-      observed: `refreshed aud ${aud.length} resources; /mcp/admin ${rw.status}`,
+      attack: "refresh of the operator's /mcp-bound grant asking for resource=/mcp/admin",
+      expected: '400 invalid_target, no token',
+      observed: `${r.status} ${String(r.json.error)}`,
+    });
+  });
+
+  it('issues no offline token (Keycloak 26.7.3 refreshes those unbound): offline_access is not advertised and a login asking for it ends invalid_scope', async (ctx) => {
+    // The SDK adds offline_access to its request only when the metadata lists it; a host that asks anyway is
+    // refused at the authorization endpoint, before any login, rather than handed a token that opens both routes.
+    const edge = (await (await f(`${m.edgeUrl}${METADATA_PATHS[0]}`)).json()) as Metadata;
+    expect(edge.scopes_supported).not.toContain('offline_access');
+    const flow = await startPkce(m, 'mcp:read mcp:write offline_access', { resource: m.resources.readOnly });
+    const page = await f(flow.url, { redirect: 'manual' });
+    const location = new URL(page.headers.get('location') ?? 'about:blank');
+    expect({ status: page.status, error: location.searchParams.get('error') }).toEqual({ status: 302, error: 'invalid_scope' });
+    expect(location.searchParams.get('code')).toBeNull();
+    recordProof(ctx, {
+      attack: 'code flow asking for mcp:read mcp:write offline_access with resource=/mcp',
+      expected: 'offline_access not in the edge metadata; redirect with error=invalid_scope before login, no code',
+      observed: `scopes_supported ${JSON.stringify(edge.scopes_supported)}; ${page.status} error=${String(location.searchParams.get('error'))}`,
     });
   });
 
@@ -333,8 +356,8 @@ describe('an MCP host with nothing but the URL', () => {
     let callback = await authorizeInBrowser(context, stepUp, 'operator');
     const firstAnswer = callback.searchParams.get('error') ?? 'code';
     if (callback.searchParams.get('error') === 'invalid_scope') {
-      // The registration fixed the client's scopes (the SDK registers with the first challenge's scope): a
-      // host registers again with the wider scope (RFC 7592 updates are not served at the edge).
+      // The registration fixed the client's scopes (the SDK registers with the first challenge's scope): SDK
+      // 2.4.0 registers again with the wider scope (it does not use RFC 7592, which the edge serves).
       host.invalidateCredentials('client');
       host.invalidateCredentials('discovery');
       stepUp = await mustAuthorize(m.resources.readWrite);
@@ -387,6 +410,42 @@ describe('anonymous registration at the edge: what an attacker may not register'
       attack: 'anonymous registration asking for mcp:exchange',
       expected: "403 insufficient_scope, policy 'MCP scopes only'",
       observed: `${r.status} ${String(r.json.error)}: ${String(r.json.error_description).slice(0, 90)}`,
+    });
+  });
+
+  it('issues no offline token to a registered host that names offline_access: login, then 400 not_allowed at the code exchange', async (ctx) => {
+    // Refusing the registration would strand hosts written for other servers; Keycloak keeps the scope string but
+    // the realm has no offline_access scope or role to grant, so the exchange is refused — never an offline token,
+    // whose refresh Keycloak 26.7.3 does not bind to the resource.
+    const redirect = m.clients.agent.redirectUri;
+    const r = await register(publicClient({ redirect_uris: [redirect], scope: 'mcp:read mcp:write offline_access' }));
+    expect(r.status).toBe(201);
+    const verifier = oidc.randomPKCECodeVerifier();
+    const auth = new URL(`${m.issuer}/protocol/openid-connect/auth`);
+    for (const [k, v] of Object.entries({
+      client_id: String(r.json.client_id),
+      redirect_uri: redirect,
+      response_type: 'code',
+      scope: 'openid mcp:read offline_access',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      resource: m.resources.readOnly,
+      state: oidc.randomState(),
+    }))
+      auth.searchParams.set(k, v);
+    const callback = new URL(await formLogin(m, auth, m.users.operator.username, m.users.operator.password));
+    const t = await tokenRequest({
+      grant_type: 'authorization_code',
+      client_id: String(r.json.client_id),
+      code: callback.searchParams.get('code') ?? '',
+      redirect_uri: redirect,
+      code_verifier: verifier,
+    });
+    expect({ status: t.status, error: t.json.error, token: t.json.refresh_token }).toEqual({ status: 400, error: 'not_allowed', token: undefined });
+    recordProof(ctx, {
+      attack: 'anonymous registration with scope offline_access, operator logs in asking for offline_access',
+      expected: 'registered; code exchange 400 not_allowed, no token',
+      observed: `${r.status}; exchange ${t.status} ${String(t.json.error)}`,
     });
   });
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, inject, it } from 'vitest';
 import { SignJWT, generateKeyPair } from 'jose';
-import { rawRequest } from '../harness/http.ts';
+import { rawInitialize } from '../harness/http.ts';
 import { claims, exchange, refresh, revoke, serviceAgentToken, userToken } from '../harness/tokens.ts';
 import { unsignedJwt } from '../../audit/src/probes/oauth.ts';
 import { connectMcp } from '../harness/mcp.ts';
@@ -13,21 +13,9 @@ import { recordProof } from '../harness/proof.ts';
 const m = inject('manifest');
 const ro = new URL(m.resources.readOnly).pathname;
 const rw = new URL(m.resources.readWrite).pathname;
-const initialize = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'suite', version: '1' } },
-});
-
 /** One MCP initialize through the edge with the given headers; status + challenge. */
 async function knock(path: string, headers: Record<string, string>, query = '') {
-  const r = await rawRequest(m, {
-    method: 'POST',
-    path: path + query,
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
-    body: initialize,
-  });
+  const r = await rawInitialize(m, path + query, headers);
   return { status: r.status, challenge: String(r.headers['www-authenticate'] ?? ''), body: r.body };
 }
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });

@@ -11,6 +11,7 @@ import {
   EDGE_HEADERS,
   IDENTITY_HEADERS,
   KEYCLOAK_HEAP,
+  METRICS_PORTS,
   PORTS,
   REALM,
   ROLES,
@@ -39,6 +40,7 @@ describe('the contract ⇄ compose.yaml', () => {
     expect(env('proxy')).toMatchObject({
       EDGE_LISTEN: `${PORTS.edgeHttps}`,
       EDGE_HTTP_LISTEN: `${PORTS.edgeHttp}`,
+      EDGE_STATUS_LISTEN: `127.0.0.1:${METRICS_PORTS.nginxStatus}`,
       VERIFIER_UPSTREAM: `127.0.0.1:${PORTS.verifier}`,
       MCP_RO_UPSTREAM: `127.0.0.1:${PORTS.mcpReadOnly}`,
       MCP_RW_UPSTREAM: `127.0.0.1:${PORTS.mcpReadWrite}`,
@@ -84,6 +86,7 @@ describe('the contract ⇄ compose.yaml', () => {
       verifier: `${UIDS.node}:${UIDS.node}`,
       'mcp-ro': `${UIDS.node}:${UIDS.node}`,
       'mcp-rw': `${UIDS.node}:${UIDS.node}`,
+      'dcr-reaper': `${UIDS.node}:${UIDS.node}`,
     });
   });
 
@@ -103,6 +106,15 @@ describe('the contract ⇄ the shell scripts', () => {
     const credentials = words(rawText('scripts/compose/credentials.sh'));
     expect(SECRET_NAMES.filter((s) => !secrets.has(s) && !rawText('scripts/secrets.sh').includes(`$OUT/${s}"`))).toEqual([]);
     expect(SECRET_NAMES.filter((s) => !credentials.has(s))).toEqual([]);
+  });
+
+  it("installs the reaper's client secret for Keycloak and the reaper only (credentials.sh), and no admin password for the reaper", () => {
+    const text = rawText('scripts/compose/credentials.sh');
+    const installs = [
+      ...text.matchAll(/^.*\bdcr_reaper_secret\b.*\bput\b.*$|^for s in [^;]*\bdcr_reaper_secret\b[^;]*; do\n\s*secret "\$s" \| put \S+ "\$OUT\/(\S+)"/gm),
+    ].map((m) => m[1] ?? /"\$OUT\/([\w-]+)"/.exec(m[0])?.[1]);
+    expect(installs.sort()).toEqual(['dcr-reaper', 'keycloak']);
+    expect(text).not.toMatch(/kc_admin_password[^\n]*"\$OUT\/dcr-reaper"/);
   });
 
   it("chowns credentials to the contract's uids (scripts/compose/credentials.sh)", () => {
@@ -132,6 +144,33 @@ describe('the contract ⇄ keycloak/realm-mcp.json', () => {
   it("names the MCP resources (token audiences) at the contract's routes", () => {
     const ids = realm.clients.map((c) => c.clientId);
     expect(ids).toEqual(expect.arrayContaining([`\${PUBLIC_BASE_URL}${ROUTES.readOnly}`, `\${PUBLIC_BASE_URL}${ROUTES.readWrite}`]));
+  });
+
+  it("gives the registration reaper a confidential client for client credentials only, holding realm-management's manage-clients and view-users", () => {
+    const reaper = realm.clients.find((c) => c.clientId === CLIENTS.reaper) as Record<string, unknown> | undefined;
+    expect(reaper).toMatchObject({
+      publicClient: false,
+      secret: `\${DCR_REAPER_SECRET}`,
+      standardFlowEnabled: false,
+      implicitFlowEnabled: false,
+      directAccessGrantsEnabled: false,
+      serviceAccountsEnabled: true,
+      fullScopeAllowed: false,
+    });
+    const account = realm.users.find((u) => (u as { serviceAccountClientId?: string }).serviceAccountClientId === CLIENTS.reaper) as
+      | { realmRoles?: string[]; clientRoles?: Record<string, string[]> }
+      | undefined;
+    expect({ realm: account?.realmRoles ?? [], clients: account?.clientRoles }).toEqual({
+      realm: [],
+      clients: { 'realm-management': ['manage-clients', 'view-users'] },
+    });
+  });
+
+  it("keeps every client's name and description within Keycloak's 255-character columns (a longer one fails the import)", () => {
+    const long = (realm.clients as { clientId: string; name?: string; description?: string }[]).filter(
+      (c) => (c.name ?? '').length > 255 || (c.description ?? '').length > 255,
+    );
+    expect(long.map((c) => c.clientId)).toEqual([]);
   });
 
   it('lets the agent use the loopback redirect URI the tests log in with', () => {

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAuditSink, type AuditRecord } from '../../src/audit/audit-log.ts';
+import { toolCallRecord } from './helpers/audit-record.ts';
 import { RECORD_MAX_BYTES } from '../../src/audit/bounded-record.ts';
 import { GENESIS, lineDigest } from '../../src/audit/chain.ts';
 import { verifyChain } from '../../src/audit/verify-chain.ts';
@@ -13,19 +14,7 @@ import { createAuditSink as createVerifierSink } from '../../../nginx/verifier/s
 const run = promisify(execFile);
 const CLI = resolve(import.meta.dirname, '../../../scripts/audit-verify.ts');
 
-const rec = (tool: string, extra: Partial<AuditRecord> = {}): AuditRecord => ({
-  time: '2026-01-01T00:00:00.000Z',
-  event: 'tool_call',
-  requestId: null,
-  sessionId: null,
-  subject: 's',
-  username: 'u',
-  agent: 'a',
-  tool,
-  outcome: 'ok',
-  errorCode: null,
-  ...extra,
-});
+const rec = (tool: string, extra: Partial<AuditRecord> = {}): AuditRecord => toolCallRecord({ tool, ...extra });
 
 let dir: string;
 let log: string;

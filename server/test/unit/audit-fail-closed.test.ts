@@ -8,29 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createAuditSink, type AuditRecord, type AuditSink } from '../../src/audit/audit-log.ts';
+import { createAuditSink, type AuditSink } from '../../src/audit/audit-log.ts';
 import { defaultConfig } from '../../src/config/schema.ts';
 import { ToolError } from '../../src/errors.ts';
 import { stdioIdentity } from '../../src/identity/identity.ts';
 import { dispatchToolCall } from '../../src/tools/dispatch.ts';
 import { defineTool } from '../../src/tools/tool.ts';
+import { toolCallRecord as record } from './helpers/audit-record.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'audit-fail-closed-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const record = (over: Partial<AuditRecord>): AuditRecord => ({
-  time: new Date().toISOString(),
-  event: 'tool_call',
-  requestId: null,
-  sessionId: null,
-  subject: null,
-  username: null,
-  agent: null,
-  tool: 'find',
-  outcome: 'ok',
-  errorCode: null,
-  ...over,
-});
 
 /** A tool that counts its runs: the proof that a refused call never ran. */
 function countingTool() {
@@ -88,11 +75,12 @@ describe('an audit log that cannot be written', () => {
 });
 
 describe('a write on record before it runs (a process killed mid-call leaves no end record)', () => {
-  it('writes tool_call_started before the tool runs, then the one tool_call record when it ends', async () => {
+  /** What a call of a tool of this operation type does, in order: its audit records and its run. */
+  async function callRecords(operationType: 'create' | 'read'): Promise<string[]> {
     const seen: string[] = [];
     const tool = defineTool({
       name: 'probe',
-      operationType: 'create',
+      operationType,
       description: 'notes when it runs',
       input: z.object({}),
       async execute() {
@@ -102,21 +90,15 @@ describe('a write on record before it runs (a process killed mid-call leaves no 
     });
     const audit: AuditSink = { ready: () => undefined, write: (r) => void seen.push(`${r.event}:${r.outcome}`) };
     await dispatchToolCall(call, { client: {} as never, config: defaultConfig(), audit, tools: [tool] });
-    expect(seen).toEqual(['tool_call_started:started', 'run', 'tool_call:ok']);
+    return seen;
+  }
+
+  it('writes tool_call_started before the tool runs, then the one tool_call record when it ends', async () => {
+    expect(await callRecords('create')).toEqual(['tool_call_started:started', 'run', 'tool_call:ok']);
   });
 
   it('writes no started record for a read: one record per call', async () => {
-    const seen: string[] = [];
-    const tool = defineTool({
-      name: 'probe',
-      operationType: 'read',
-      description: 'reads',
-      input: z.object({}),
-      execute: async () => ({ text: 'ok', documents: 0 }),
-    });
-    const audit: AuditSink = { ready: () => undefined, write: (r) => void seen.push(`${r.event}:${r.outcome}`) };
-    await dispatchToolCall(call, { client: {} as never, config: defaultConfig(), audit, tools: [tool] });
-    expect(seen).toEqual(['tool_call:ok']);
+    expect(await callRecords('read')).toEqual(['run', 'tool_call:ok']);
   });
 
   it('does not run a write whose started record cannot be written (AUDIT_UNAVAILABLE)', async () => {

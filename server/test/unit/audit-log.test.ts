@@ -6,25 +6,15 @@ import { createAuditSink } from '../../src/audit/audit-log.ts';
 import { argsDigest, canonicalJson } from '../../src/audit/args-digest.ts';
 import { boundRecord, FIELD_MAX_CHARS, RECORD_MAX_BYTES } from '../../src/audit/bounded-record.ts';
 import { fieldDocs } from '../../src/config/help.ts';
+import { toolCallRecord } from './helpers/audit-record.ts';
 
 describe('audit log', () => {
   it('appends one JSON line per record to a 0600 file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'audit-'));
     const file = join(dir, 'audit.jsonl');
     const sink = createAuditSink(file);
-    const base = {
-      time: 't',
-      event: 'tool_call' as const,
-      requestId: null,
-      sessionId: null,
-      subject: 's',
-      username: 'u',
-      agent: 'a',
-      outcome: 'ok' as const,
-      errorCode: null,
-    };
-    sink.write({ ...base, tool: 'find' });
-    sink.write({ ...base, tool: 'count' });
+    sink.write(toolCallRecord({ tool: 'find' }));
+    sink.write(toolCallRecord({ tool: 'count' }));
     const lines = readFileSync(file, 'utf8').trim().split('\n');
     expect(lines.map((l) => JSON.parse(l).tool)).toEqual(['find', 'count']);
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -35,17 +25,7 @@ describe('audit log', () => {
     const dir = mkdtempSync(join(tmpdir(), 'audit-'));
     const file = join(dir, 'audit.jsonl');
     writeFileSync(file, '', { mode: 0o644 });
-    createAuditSink(file).write({
-      time: 't',
-      event: 'tool_call',
-      requestId: null,
-      sessionId: null,
-      subject: 's',
-      username: 'u',
-      agent: 'a',
-      outcome: 'ok',
-      errorCode: null,
-    });
+    createAuditSink(file).write(toolCallRecord());
     expect(statSync(file).mode & 0o777).toBe(0o600);
     rmSync(dir, { recursive: true });
   });
@@ -53,18 +33,7 @@ describe('audit log', () => {
   it('writes a 900,000-character field as a bounded line that marks the cut field', () => {
     const dir = mkdtempSync(join(tmpdir(), 'audit-'));
     const file = join(dir, 'audit.jsonl');
-    createAuditSink(file).write({
-      time: 't',
-      event: 'tool_call',
-      requestId: null,
-      sessionId: null,
-      subject: 's',
-      username: 'u',
-      agent: 'a',
-      namespace: 'db.' + 'c'.repeat(900_000),
-      outcome: 'refused',
-      errorCode: 'INVALID_ARGUMENT',
-    });
+    createAuditSink(file).write(toolCallRecord({ namespace: 'db.' + 'c'.repeat(900_000), outcome: 'refused', errorCode: 'INVALID_ARGUMENT' }));
     const text = readFileSync(file, 'utf8');
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(RECORD_MAX_BYTES + 1);
     expect(JSON.parse(text).truncated).toEqual({ namespace: 900_003 });

@@ -6,22 +6,9 @@ import { createServerMetrics } from '../../src/metrics/registry.ts';
 import { countingAuditSink } from '../../src/metrics/counting-sink.ts';
 import { startMetricsListener } from '../../src/metrics/listener.ts';
 import { samples } from '../../../dashboards/prom-text.ts';
+import { toolCallRecord } from './helpers/audit-record.ts';
 
-const record = (over: Partial<AuditRecord>): AuditRecord => ({
-  time: new Date().toISOString(),
-  event: 'tool_call',
-  requestId: null,
-  sessionId: null,
-  subject: 's',
-  username: 'u',
-  agent: 'a',
-  tool: 'find',
-  operationType: 'read',
-  outcome: 'ok',
-  errorCode: null,
-  durationMs: 12,
-  ...over,
-});
+const record = (over: Partial<AuditRecord>): AuditRecord => toolCallRecord({ operationType: 'read', durationMs: 12, ...over });
 
 const metricsText = async (m: ReturnType<typeof createServerMetrics>) => m.registry.metrics();
 

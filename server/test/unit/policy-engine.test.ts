@@ -21,7 +21,7 @@ import { createServer } from '../../src/server.ts';
 import { defaultConfig } from '../../src/config/schema.ts';
 import { memoryAuditSink } from '../../src/audit/audit-log.ts';
 import type { Identity } from '../../src/identity/identity.ts';
-import { WRITE_TOOLS } from '../../../nginx/verifier/src/http/mcp-name.ts';
+import { WRITE_TOOLS } from '../../../contract/contract.ts';
 import { principalTypeOf } from '../../../nginx/verifier/src/http/principal.ts';
 import { errorCodeOf, textOf, unconnectedMongo } from './helpers/in-memory.ts';
 import { CALLERS } from './helpers/policy-callers.ts';
@@ -186,7 +186,7 @@ describe('the identity the edge asserts', () => {
     expect(principalTypeOf({ preferred_username: 'analyst' } as never, 'mcp-agent')).toBe('person');
   });
 
-  it("the verifier's Mcp-Name pre-filter knows exactly the server's write tools", () => {
+  it("the contract's write tools, which the verifier's Mcp-Name pre-filter refuses, are exactly the server's", () => {
     expect([...WRITE_TOOLS].sort()).toEqual(
       ALL_TOOLS.filter((t) => isWriteOperation(t.operationType))
         .map((t) => t.name)

@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { connectInMemory, errorCodeOf, textOf } from './helpers/in-memory.ts';
 import { READ_SCOPE } from '../../src/identity/identity.ts';
+import { WRITE_TOOLS } from '../../../contract/contract.ts';
 
-const WRITE_TOOLS = [
-  'insert-many',
-  'create-index',
-  'create-collection',
-  'update-many',
-  'rename-collection',
-  'delete-many',
-  'drop-collection',
-  'drop-database',
-  'drop-index',
-];
 const READ_TOOLS = [
   'list-databases',
   'list-collections',

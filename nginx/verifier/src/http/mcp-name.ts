@@ -5,21 +5,12 @@
  * reads the body) refuses a request whose headers disagree with it and decides every call itself
  * (server/src/policy/*). A lying header can therefore only get a request refused earlier, never let one through.
  */
+import { WRITE_TOOLS } from '../../../../contract/contract.ts';
 import { Refusal } from '../errors.ts';
 import type { Route } from '../jwt/rights.ts';
 
-/** The MCP server's create/update/delete tools (server/src/tools/{create,update,delete}/; a unit test keeps them equal). */
-export const WRITE_TOOLS: ReadonlySet<string> = new Set([
-  'insert-many',
-  'create-index',
-  'create-collection',
-  'update-many',
-  'rename-collection',
-  'delete-many',
-  'drop-collection',
-  'drop-database',
-  'drop-index',
-]);
+/** The write tools come from the contract, which a unit test holds equal to the server's registry. */
+const WRITE: ReadonlySet<string> = new Set(WRITE_TOOLS);
 
 const NAME = /^[\w.:/-]{1,128}$/;
 
@@ -32,5 +23,5 @@ export function mcpNameOf(v: string | string[] | undefined): string | undefined 
 /** Throws the step-up refusal when a tools/call names a write tool on the read-only route. */
 export function checkMcpName(method: string | string[] | undefined, name: string | undefined, route: Route): void {
   if (route !== 'ro' || method !== 'tools/call' || name === undefined) return;
-  if (WRITE_TOOLS.has(name)) throw new Refusal('write_tool_on_read_route');
+  if (WRITE.has(name)) throw new Refusal('write_tool_on_read_route');
 }
