@@ -26,6 +26,7 @@ const LINKS: readonly Link[] = [
 export const ADDR = {
   edgePublic: '10.88.1.2', // the client's view of the edge; the host reaches it by a /32 route
   edgeFromHost: '10.88.0.2',
+  hostFromEdge: '10.88.0.1', // the host's end of the edge link: where the test fixture's trace collector listens
   kcFromEdge: '10.88.2.2',
   kcFromHost: '10.88.4.2',
   dbFromEdge: '10.88.3.2',

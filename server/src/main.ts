@@ -16,6 +16,7 @@ import { createServerMetrics } from './metrics/registry.ts';
 import { countingAuditSink } from './metrics/counting-sink.ts';
 import { startMetricsListener } from './metrics/listener.ts';
 import { startTracing } from './tracing/setup.ts';
+import { runShutdown, settleWithin } from './lifecycle/shutdown.ts';
 import { traceDriverCommands, tracingAuditSink } from './tracing/spans.ts';
 
 /** Exit codes: 2 = bad configuration (before any socket), 3 = refused to start (privileges), 1 = runtime failure. */
@@ -67,9 +68,16 @@ async function main(): Promise<void> {
   }
   const defaultIdentity = config.transport === 'stdio' ? stdioIdentity() : anonymousIdentity();
   const factory = () => createServer(config, { client, audit, defaultIdentity, policy });
-  const shutdown = async (code: number) => {
-    await client.close().catch(() => undefined);
-    await tracing?.shutdown().catch(() => undefined); // flushes the spans still batched
+  // Every step bounded (lifecycle/shutdown.ts): 1 + 1 + 2 s, inside the 5 s the native runner waits before SIGKILL.
+  const shutdown = async (code: number, stopServing?: () => Promise<void>) => {
+    await runShutdown(
+      {
+        transport: () => settleWithin(() => stopServing?.(), 1_000),
+        database: () => settleWithin(() => client.close(), 1_000),
+        tracing: async () => (await tracing?.shutdown()) ?? 'done',
+      },
+      log,
+    );
     process.exit(code);
   };
   if (config.transport === 'stdio') {
@@ -79,7 +87,7 @@ async function main(): Promise<void> {
     const http = await startHttpServer(config, factory, audit, metrics);
     if (metrics) log(`metrics on ${(await startMetricsListener(metrics.registry, config.monitoringServerHost, config.monitoringServerPort)).url}`);
     log(`serving MCP on ${http.url} (readOnly=${config.readOnly}, proxy auth ${config.proxySecret ? 'required' : 'DISABLED (lab)'})`);
-    const stop = () => void http.close().then(() => shutdown(0));
+    const stop = () => void shutdown(0, () => http.close());
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   }

@@ -1,19 +1,19 @@
 /**
  * Observability of the real stack (issue #14): the scrape endpoints answer on their loopback listeners inside
  * the edge namespace and nowhere else (not through the edge, not from the client namespace), the counters move
- * with real calls and refusals, no label carries a token, a secret or anything a caller typed, and — when the
- * stack exports traces (STACK_OTLP_TRACES_ENDPOINT) — the verifier's, the MCP server's and the driver's spans
- * join on one trace id, which is nginx's request id.
+ * with real calls and refusals, no label carries a token, a secret or anything a caller typed, and the verifier's,
+ * the MCP server's and the driver's spans, exported to the fixture's collector, join on one trace id, which is
+ * nginx's request id.
  */
-import { createServer, type Server } from 'node:http';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { curlFromClient, probeFromClient, rawRequest } from '../harness/http.ts';
 import { serviceAgentToken } from '../harness/tokens.ts';
 import { connectMcp, errorCode } from '../harness/mcp.ts';
 import { auditWhere } from '../harness/audit.ts';
 import { recordProof } from '../harness/proof.ts';
+import { spansOfTrace } from '../harness/otlp-collector.ts';
 import { run } from '../../scripts/stack/process.ts';
 import { METRICS_PORTS } from '../../contract/contract.ts';
 import { samples, total } from '../../dashboards/prom-text.ts';
@@ -204,71 +204,16 @@ describe('the counters', () => {
   });
 });
 
-/** A minimal OTLP/HTTP JSON collector: what the tiers export, kept in memory. */
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  service: string;
-  attributes: Record<string, unknown>;
-}
-
-function startCollector(url: URL): Promise<{ spans: OtlpSpan[]; server: Server }> {
-  const spans: OtlpSpan[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (body += c));
-    req.on('end', () => {
-      const doc = JSON.parse(body) as {
-        resourceSpans?: Array<{
-          resource?: { attributes?: Array<{ key: string; value: { stringValue?: string } }> };
-          scopeSpans?: Array<{ spans?: Array<Record<string, unknown>> }>;
-        }>;
-      };
-      for (const rs of doc.resourceSpans ?? []) {
-        const service = rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue ?? '';
-        for (const ss of rs.scopeSpans ?? []) {
-          for (const s of ss.spans ?? []) {
-            const attributes = Object.fromEntries(
-              ((s.attributes ?? []) as Array<{ key: string; value: Record<string, unknown> }>).map((a) => [a.key, Object.values(a.value)[0]]),
-            );
-            spans.push({
-              traceId: String(s.traceId),
-              spanId: String(s.spanId),
-              parentSpanId: (s.parentSpanId as string | undefined) || undefined,
-              name: String(s.name),
-              service,
-              attributes,
-            });
-          }
-        }
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(Number(url.port), url.hostname, () => resolve({ spans, server }));
-  });
-}
-
 describe('traces', () => {
-  const endpoint = process.env.STACK_OTLP_TRACES_ENDPOINT;
-  let collector: { spans: OtlpSpan[]; server: Server } | undefined;
-  beforeAll(async () => {
-    // No collector where the address does not exist (a stack without network namespaces): the test says so.
-    if (endpoint && m.runtime === 'native') collector = await startCollector(new URL(endpoint)).catch(() => undefined);
-  });
-  afterAll(() => collector?.server.close());
+  // The fixture's collector (global-setup.ts, otlp-collector.ts), to which the stack it started exports.
+  const traceQueryUrl = inject('traceQueryUrl');
 
   it("join edge → verifier → MCP server → driver command on one trace id: nginx's request id", async (ctx) => {
-    if (endpoint && m.runtime === 'native' && !collector)
-      return ctx.skip(`no collector could listen at ${endpoint} (a stack without network namespaces has no such host address)`);
-    if (!endpoint || !collector)
+    if (!traceQueryUrl)
       return ctx.skip(
-        'the stack exports no traces: start it with STACK_OTLP_TRACES_ENDPOINT=http://<host address reachable from the edge netns>:4318/v1/traces (e.g. http://10.88.0.1:4318/v1/traces)',
+        process.env.STACK_OTLP_TRACES_ENDPOINT
+          ? 'STACK_OTLP_TRACES_ENDPOINT names a collector of your own: the spans are there, not in the suite'
+          : 'the fixture attached to a running stack (npm start), whose spans go where it was started to send them; let the suite start its own',
       );
     const started = new Date().toISOString();
     const token = (await serviceAgentToken(m)).access_token;
@@ -281,12 +226,13 @@ describe('traces', () => {
     const [record] = await auditWhere(m.auditLog.readOnly, (l) => l.tool === 'find' && String(l.time) >= started);
     const requestId = String(record?.line.requestId);
     expect(requestId).toMatch(/^[0-9a-f]{32}$/);
+    // The tiers send a batch every 5 s (the SDK's default): wait for both ends of the request to arrive.
     const deadline = Date.now() + 20_000;
-    const ofTrace = () => collector?.spans.filter((s) => s.traceId === requestId) ?? [];
-    while (Date.now() < deadline && !(ofTrace().some((s) => s.service === 'verifier') && ofTrace().some((s) => s.name === 'mongodb find'))) {
+    let trace = await spansOfTrace(traceQueryUrl, requestId);
+    while (Date.now() < deadline && !(trace.some((s) => s.service === 'verifier') && trace.some((s) => s.name === 'mongodb find'))) {
       await new Promise((r) => setTimeout(r, 250));
+      trace = await spansOfTrace(traceQueryUrl, requestId);
     }
-    const trace = ofTrace();
     const edgeSpanId = requestId.slice(0, 16);
     const verifier = trace.find((s) => s.service === 'verifier');
     const http = trace.find((s) => s.service === 'mcp-ro' && s.name.startsWith('POST'));
@@ -299,7 +245,7 @@ describe('traces', () => {
     expect(command?.parentSpanId, 'the driver command runs inside the request').toBeDefined();
     expect(trace.map((s) => s.spanId)).toContain(command?.parentSpanId);
     // The client's own traceparent is replaced at the edge, like X-Request-Id.
-    expect(collector.spans.some((s) => s.traceId === 'f'.repeat(32))).toBe(false);
+    expect(await spansOfTrace(traceQueryUrl, 'f'.repeat(32))).toEqual([]);
     recordProof(ctx, {
       attack: 'a tools/call through the edge with a client-chosen traceparent; spans collected by an in-process OTLP/HTTP collector',
       expected: 'verifier, MCP HTTP, tools/call and mongodb command spans share trace id = the audit requestId; the client trace id is dropped',

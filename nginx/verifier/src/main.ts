@@ -68,4 +68,15 @@ server.listen(c.VERIFIER_PORT, c.VERIFIER_HOST, () => {
   void keys.warm();
   process.stderr.write(`verifier: listening on ${c.VERIFIER_HOST}:${c.VERIFIER_PORT}, issuer ${c.VERIFIER_ISSUER}\n`);
 });
-for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => server.close(() => process.exit(0)).closeAllConnections());
+// Stop: no new requests, then the last spans within their budget (a collector that is gone or hangs cannot hold
+// the exit), then exit; the audit's last batch is written by its 'exit' handler (audit.ts).
+const stop = (): void => {
+  server.close(() => {
+    void (tracing?.shutdown() ?? Promise.resolve('flushed')).then((r) => {
+      if (r !== 'flushed') process.stderr.write(`verifier: shutdown: tracing ${r}; going on\n`);
+      process.exit(0);
+    });
+  });
+  server.closeAllConnections();
+};
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, stop);

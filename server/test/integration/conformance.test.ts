@@ -12,9 +12,9 @@ import { join, resolve } from 'node:path';
 import { startDatabase, type Database } from '../../../scripts/stack/database.ts';
 import { startService, waitFor, type Service } from '../../../scripts/stack/process.ts';
 import { freePort } from '../../../scripts/stack/ports.ts';
+import { startMcpProcess } from '../../../tests/harness/mcp-process.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
-const MAIN = join(ROOT, 'server/src/main.ts');
 const CONFORMANCE = join(ROOT, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
 const OFFICIAL = join(ROOT, 'node_modules/mongodb-mcp-server/dist/esm/index.js');
 /** Every scenario of `--suite all` that does not call the reference server's test_* tools, prompts or resources. */
@@ -78,25 +78,14 @@ function runScenario(scenario: string, url = `${origin}/mcp`): Promise<{ code: n
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mcp-conformance-'));
   db = await startDatabase({ dir, port: 0, log: () => undefined });
-  const secrets = join(dir, 'server-secrets');
-  mkdirSync(secrets, { mode: 0o700 });
-  const uriFile = join(secrets, 'connection_string');
-  writeFileSync(uriFile, db.readerUri, { mode: 0o600 });
   port = await freePort();
   origin = `http://127.0.0.1:${port}`;
-  server = startService({
+  server = await startMcpProcess({
+    dir,
     name: 'mcp-server',
-    command: process.execPath,
-    logFile: join(dir, 'mcp-server.log'),
+    uri: db.readerUri,
+    port,
     args: [
-      MAIN,
-      '--transport',
-      'http',
-      '--httpHost',
-      '127.0.0.1',
-      '--httpPort',
-      String(port),
-      '--readOnly',
       // Lab mode: the conformance client cannot send the edge's X-MCP-Proxy-Auth, so callers are anonymous
       // with mcp:read only. Under test is the MCP protocol layer; the proxy credential is proven elsewhere
       // (server/test/unit/http-transport.test.ts and the stack suites).
@@ -114,9 +103,7 @@ beforeAll(async () => {
       '--maxSessions',
       '500',
     ],
-    env: { MDB_MCP_CONNECTION_STRING_FILE: uriFile },
   });
-  await waitFor('mcp-server /healthz', async () => (await fetch(`${origin}/healthz`).catch(() => undefined))?.ok, { service: server, timeoutMs: 30_000 });
 });
 
 afterAll(async () => {

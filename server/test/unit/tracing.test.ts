@@ -7,43 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startTracing } from '../../src/tracing/setup.ts';
 import { recordToolSpan, tracedHandler } from '../../src/tracing/spans.ts';
-
-interface Exported {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  attributes: Record<string, unknown>;
-}
-
-function collector(): Promise<{ url: string; spans: Exported[]; close(): void }> {
-  const spans: Exported[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    req.on('end', () => {
-      const doc = JSON.parse(body) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Record<string, unknown>> }> }> };
-      for (const s of doc.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((x) => x.spans))) {
-        const attributes = Object.fromEntries(
-          ((s.attributes ?? []) as Array<{ key: string; value: Record<string, unknown> }>).map((a) => [a.key, Object.values(a.value)[0]]),
-        );
-        spans.push({
-          traceId: String(s.traceId),
-          spanId: String(s.spanId),
-          parentSpanId: (s.parentSpanId as string) || undefined,
-          name: String(s.name),
-          attributes,
-        });
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => {
-      resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, spans, close: () => server.close() });
-    }),
-  );
-}
+import { startOtlpCollector } from '../../../tests/harness/otlp-collector.ts';
 
 describe('tracing', () => {
   it('is off without an endpoint: nothing is loaded', async () => {
@@ -51,7 +15,7 @@ describe('tracing', () => {
   });
 
   it('exports the request and tools/call spans as children of the edge traceparent, with closed attributes only', async () => {
-    const c = await collector();
+    const c = await startOtlpCollector();
     const tracing = await startTracing(c.url, 'mcp-ro');
     const traceId = 'a1'.repeat(16),
       edgeSpan = 'b2'.repeat(8);
@@ -94,7 +58,7 @@ describe('tracing', () => {
         req.on('error', reject);
         req.end('{}');
       });
-      await tracing?.shutdown(); // flushes the batch
+      expect(await tracing?.shutdown()).toBe('done'); // flushes the batch, the collector answering
       const http = c.spans.find((s) => s.name === 'POST /mcp');
       const tool = c.spans.find((s) => s.name === 'tools/call find');
       expect(http).toMatchObject({ traceId, parentSpanId: edgeSpan, attributes: { 'mcp.request_id': traceId, 'http.response.status_code': 200 } });
@@ -102,7 +66,7 @@ describe('tracing', () => {
       expect(JSON.stringify(c.spans)).not.toMatch(/alice|secret-collection|x=1/);
     } finally {
       server.close();
-      c.close();
+      await c.close();
     }
   });
 });
