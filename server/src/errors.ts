@@ -27,6 +27,7 @@ export const ERROR_CODES = [
   'AUDIT_UNAVAILABLE', // the audit log cannot be written (disk full, I/O error): the call is not run, or its result withheld
   'APPROVAL_UNAVAILABLE', // a destructive or bulk call needs the user's approval and this client cannot be asked (no elicitation)
   'APPROVAL_DECLINED', // the user declined or cancelled the approval, did not answer in approvalTimeoutMs, or answered for other arguments
+  'APPROVAL_REQUIRED', // audit only: a 2026-07-28 call answered input_required (the approval form and a sealed requestState); nothing ran, the retry decides
   // HTTP tier refusals
   'HOST_NOT_ALLOWED',
   'ORIGIN_NOT_ALLOWED',

@@ -87,7 +87,7 @@ export function createServer(config: Config, deps: ServerDeps): Server {
   server.setRequestHandler('tools/call', (request, ctx) => {
     ledger.reached(ctx.mcpReq.id);
     return dispatchToolCall(
-      { name: request.params.name, args: request.params.arguments ?? {}, ...callOf(ctx), approvals: approvalChannel(server) },
+      { name: request.params.name, args: request.params.arguments ?? {}, ...callOf(ctx), approvals: approvalChannel(server, ctx, callOf(ctx).identity) },
       dispatchDeps,
     );
   });

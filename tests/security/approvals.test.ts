@@ -10,11 +10,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import type { ElicitRequestFormParams } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport, type ElicitRequestFormParams } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { userToken } from '../harness/tokens.ts';
 import { approveAll, connectMcp, errorCode, fencedData, resultText, type ElicitAnswer, type McpSession } from '../harness/mcp.ts';
 import { auditWhere } from '../harness/audit.ts';
+import { fetchWithCa } from '../harness/http.ts';
 import { recordProof } from '../harness/proof.ts';
 import { argsDigest } from '../../server/src/audit/args-digest.ts';
 
@@ -166,7 +167,150 @@ describe('approvals for destructive and bulk operations (MCP elicitation through
       observed: `${String(errorCode(empty))}, ${String(errorCode(over))}, narrow ok; asked ${s.asked.length}×; 100 documents left`,
     });
   });
+
+  describe('over protocol revision 2026-07-28 (input_required round trip, no session)', () => {
+    it('runs drop-collection after the official 2026-07-28 client answers input_required approved; a declined one is refused APPROVAL_DECLINED', async (ctx) => {
+      const gone = await scratchCollection('mrtr_ok');
+      const kept = await scratchCollection('mrtr_no');
+      const yes = await operator2026(approveAll);
+      const ok = await yes.client.callTool({ name: 'drop-collection', arguments: { database: db, collection: gone } });
+      expect(ok.isError, resultText(ok)).toBeFalsy();
+      expect(yes.asked).toHaveLength(1);
+      expect(yes.asked[0]!.message).toContain(argsDigest({ database: db, collection: gone }));
+      expect(yes.retryOf('drop-collection')).toBeDefined();
+      const no = await operator2026(() => ({ action: 'decline' }));
+      const refused = await no.client.callTool({ name: 'drop-collection', arguments: { database: db, collection: kept } });
+      expect(errorCode(refused), resultText(refused)).toBe('APPROVAL_DECLINED');
+      const names = await collections(admin);
+      expect(names).not.toContain(gone);
+      expect(names).toContain(kept);
+      const rounds = (
+        await auditWhere(
+          m.auditLog.readWrite,
+          (l) => l.event === 'tool_call' && l.tool === 'drop-collection' && l.argsDigest === argsDigest({ database: db, collection: gone }),
+          { min: 2 },
+        )
+      ).map((x) => `${String(x.line.approval)}/${String(x.line.outcome)}/${String(x.line.errorCode)}`);
+      expect(rounds).toEqual(['requested/refused/APPROVAL_REQUIRED', 'approved/ok/null']);
+      expect(await auditOf('drop-collection', { database: db, collection: kept })).toMatchObject({
+        approval: 'declined',
+        errorCode: 'APPROVAL_DECLINED',
+        username: 'operator',
+      });
+      await yes.close();
+      await no.close();
+      recordProof(ctx, {
+        attack: 'operator on /mcp/admin with the official client pinned to 2026-07-28 (no session): drop-collection approved, another declined',
+        expected:
+          'input_required with the approval form and a sealed requestState; the approved retry drops; the declined one APPROVAL_DECLINED; both rounds audited',
+        observed: `approved: ok, collection gone, audit ${rounds.join(' → ')}; declined: ${String(errorCode(refused))}, collection kept`,
+      });
+    });
+
+    it('refuses a raw replay of an approved requestState with other arguments, a second use of it, and a tampered one, with APPROVAL_DECLINED', async (ctx) => {
+      const first = await scratchCollection('mrtr_first');
+      const victim = await scratchCollection('mrtr_victim');
+      const s = await operator2026(approveAll);
+      const ok = await s.client.callTool({ name: 'drop-collection', arguments: { database: db, collection: first } });
+      expect(ok.isError, resultText(ok)).toBeFalsy();
+      const captured = s.retryOf('drop-collection')!;
+      const otherArgs = await replay(captured, (p) => {
+        p.arguments = { database: db, collection: victim };
+      });
+      const again = await replay(captured, () => undefined);
+      const tampered = await replay(captured, (p) => {
+        const st = String(p.requestState);
+        p.arguments = { database: db, collection: victim };
+        p.requestState = `${st.slice(0, -6)}${st.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA'}`;
+      });
+      const codes = [otherArgs, again, tampered].map((r) => errorCode(r));
+      expect(codes).toEqual(['APPROVAL_DECLINED', 'APPROVAL_DECLINED', 'APPROVAL_DECLINED']);
+      expect(await collections(admin)).toContain(victim);
+      const victimRecords = (
+        await auditWhere(m.auditLog.readWrite, (l) => l.tool === 'drop-collection' && l.argsDigest === argsDigest({ database: db, collection: victim }), {
+          min: 2,
+        })
+      ).map((x) => x.line.approval);
+      expect(victimRecords).toEqual(['mismatch', 'forged']);
+      expect(await auditOf('drop-collection', { database: db, collection: first })).toMatchObject({ approval: 'replayed', errorCode: 'APPROVAL_DECLINED' });
+      await s.close();
+      recordProof(ctx, {
+        attack:
+          'raw client: the approved 2026-07-28 retry of drop-collection (requestState + inputResponses) captured and re-sent with another collection, re-sent unchanged, and with its requestState MAC altered',
+        expected: 'each refused APPROVAL_DECLINED (audited mismatch / replayed / forged); the other collection is not dropped',
+        observed: `${codes.join(', ')}; victim still listed; audit ${victimRecords.join(', ')} + replayed`,
+      });
+    });
+
+    it('refuses drop-collection with APPROVAL_UNAVAILABLE to a 2026-07-28 client without elicitation', async (ctx) => {
+      const c = await scratchCollection('mrtr_noelicit');
+      const s = await operator2026();
+      const r = await s.client.callTool({ name: 'drop-collection', arguments: { database: db, collection: c } });
+      expect(errorCode(r), resultText(r)).toBe('APPROVAL_UNAVAILABLE');
+      expect(resultText(r)).toMatch(/this client did not declare the elicitation capability/);
+      expect(await collections(admin)).toContain(c);
+      await s.close();
+      recordProof(ctx, {
+        attack: 'operator with a 2026-07-28 client whose request envelope declares no elicitation: drop-collection',
+        expected: 'APPROVAL_UNAVAILABLE, no input_required round, nothing dropped',
+        observed: `${String(errorCode(r))}; collection still listed`,
+      });
+    });
+  });
 });
+
+/** One POST the official client sent: its headers (bearer token included) and body, for replaying altered. */
+interface Sent {
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * The official client pinned to protocol revision 2026-07-28 (no session, no server-to-client request: approvals
+ * come as input_required results it answers with its elicitation handler), as the operator on /mcp/admin,
+ * through the edge. Every POST it sends is kept in `sent`.
+ */
+async function operator2026(answer?: ElicitAnswer) {
+  const token = (await userToken(m, 'operator', 'mcp:read mcp:write')).access_token;
+  const sent: Sent[] = [];
+  const tls = fetchWithCa(m.caFile);
+  const transport = new StreamableHTTPClientTransport(new URL(m.resources.readWrite), {
+    fetch: (async (url: string | URL, init?: RequestInit) => {
+      if (typeof init?.body === 'string') sent.push({ headers: Object.fromEntries(new Headers(init.headers).entries()), body: init.body });
+      return tls(url, init);
+    }) as never,
+    requestInit: { headers: { authorization: `Bearer ${token}` } },
+  });
+  const client = new Client(
+    { name: 'security-suite-2026', version: '1.0.0' },
+    { versionNegotiation: { mode: { pin: '2026-07-28' } }, ...(answer ? { capabilities: { elicitation: { form: {} } } } : {}) },
+  );
+  const asked: ElicitRequestFormParams[] = [];
+  if (answer)
+    client.setRequestHandler('elicitation/create', (req) => (asked.push(req.params as ElicitRequestFormParams), answer(req.params as ElicitRequestFormParams)));
+  await client.connect(transport);
+  /** The retry of a tools/call the client sent with a requestState (the round that carried the user's answer). */
+  const retryOf = (tool: string): Sent | undefined =>
+    sent.findLast((x) => {
+      const b = JSON.parse(x.body) as { method?: string; params?: { name?: string; requestState?: unknown } };
+      return b.method === 'tools/call' && b.params?.name === tool && typeof b.params.requestState === 'string';
+    });
+  return { client, asked, sent, retryOf, close: () => client.close() };
+}
+
+/** Sends a captured request again as a raw client, its params changed by `alter`, and returns the tool result. */
+async function replay(s: Sent, alter: (params: Record<string, unknown>) => void): Promise<unknown> {
+  const body = JSON.parse(s.body) as { id: number; params: Record<string, unknown> };
+  body.id += 1000;
+  alter(body.params);
+  const res = await fetchWithCa(m.caFile)(m.resources.readWrite, { method: 'POST', headers: s.headers, body: JSON.stringify(body) });
+  const text = await res.text();
+  // A JSON body or one SSE event, by the Accept header the client sent.
+  const json = text.trimStart().startsWith('{') ? text : (/^data: (.*)$/m.exec(text)?.[1] ?? text);
+  const msg = JSON.parse(json) as { result?: unknown; error?: { code: number; message: string } };
+  if (!msg.result) throw new Error(`replay answered ${res.status}: ${text.slice(0, 200)}`);
+  return msg.result;
+}
 
 describe('untrusted output and the audit chain', () => {
   let s: McpSession;

@@ -2,14 +2,22 @@ import { ProtocolError, ProtocolErrorCode, SdkError, SdkErrorCode, type ElicitRe
 import { canonicalJson } from '../audit/args-digest.ts';
 import { ToolError } from '../errors.ts';
 import type { ApprovalNeed } from './approval-rule.ts';
+import type { ApprovalRound } from './approval-round.ts';
 
-/** How this call can reach its user: an elicitation/create request, or why it cannot. */
+/**
+ * How this call can reach its user: an elicitation/create request (2025 revisions), the `input_required`
+ * round trip (2026-07-28, approval-round.ts), or why it cannot.
+ */
 export type ApprovalChannel =
   | { kind: 'elicit'; elicit: (params: ElicitRequestFormParams, timeoutMs: number) => Promise<ElicitResult> }
+  | { kind: 'round-trip'; round: ApprovalRound }
   | { kind: 'unavailable'; why: string };
 
-/** What became of an approval, as the audit record says it. */
-export type ApprovalOutcome = 'approved' | 'declined' | 'cancelled' | 'timeout' | 'mismatch' | 'unavailable';
+/**
+ * What an approval's outcome is, as the audit record says it. `forged`: a 2026-07-28 retry whose requestState
+ * this process did not mint (or none); `replayed`: a state already answered once (approval-state.ts).
+ */
+export type ApprovalOutcome = 'approved' | 'declined' | 'cancelled' | 'timeout' | 'mismatch' | 'forged' | 'replayed' | 'unavailable';
 
 /** The most of the arguments shown to the user; the digest names them all. */
 const SHOWN_ARGS_CHARS = 1500;
@@ -37,7 +45,7 @@ export function approvalForm(need: ApprovalNeed, digest: string, args: unknown):
 
 /** Asks the user and reads the answer; never throws (every failure is an outcome). */
 export async function askApproval(need: ApprovalNeed, digest: string, args: unknown, channel: ApprovalChannel, timeoutMs: number): Promise<ApprovalOutcome> {
-  if (channel.kind === 'unavailable') return 'unavailable';
+  if (channel.kind !== 'elicit') return 'unavailable';
   let answer: ElicitResult;
   try {
     answer = await channel.elicit(approvalForm(need, digest, args), timeoutMs);
@@ -47,9 +55,18 @@ export async function askApproval(need: ApprovalNeed, digest: string, args: unkn
     if (e instanceof ProtocolError && e.code === ProtocolErrorCode.InvalidParams) return 'mismatch';
     return 'unavailable';
   }
-  if (answer.action === 'decline') return 'declined';
-  if (answer.action !== 'accept') return 'cancelled';
-  const content = answer.content ?? {};
+  return readAnswer(answer, digest);
+}
+
+/**
+ * The outcome an elicitation answer gives: approved only when accepted, ticked, and naming `digest`. The answer
+ * is client input (on 2026-07-28 the SDK does not check it against the form), so nothing else is trusted.
+ */
+export function readAnswer(answer: unknown, digest: string): ApprovalOutcome {
+  const a = (typeof answer === 'object' && answer !== null ? answer : {}) as { action?: unknown; content?: unknown };
+  if (a.action === 'decline') return 'declined';
+  if (a.action !== 'accept') return 'cancelled';
+  const content = (typeof a.content === 'object' && a.content !== null ? a.content : {}) as Record<string, unknown>;
   if (content.argsDigest !== digest) return 'mismatch';
   return content.approve === true ? 'approved' : 'declined';
 }
@@ -67,7 +84,14 @@ export function approvalRefusal(outcome: ApprovalOutcome, need: ApprovalNeed, ch
     case 'timeout':
       return new ToolError('APPROVAL_DECLINED', `no approval within approvalTimeoutMs=${timeoutMs}; the call was not run.`);
     case 'mismatch':
-      return new ToolError('APPROVAL_DECLINED', 'the approval named other arguments (argsDigest); the call was not run.');
+      return new ToolError('APPROVAL_DECLINED', 'the approval named another call (other arguments, tool or caller); the call was not run.');
+    case 'forged':
+      return new ToolError(
+        'APPROVAL_DECLINED',
+        'the approval came without a requestState this server issued (altered, made up, or from before a restart); the call was not run.',
+      );
+    case 'replayed':
+      return new ToolError('APPROVAL_DECLINED', 'this approval was already used once; call again to be asked again. The call was not run.');
     default:
       return new ToolError('APPROVAL_DECLINED', `the user ${outcome} the approval; the call was not run.`);
   }

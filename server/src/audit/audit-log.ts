@@ -2,6 +2,7 @@ import { closeSync, fchmodSync, fstatSync, ftruncateSync, openSync, statfsSync, 
 import { ToolError, type ErrorCode } from '../errors.ts';
 import { boundRecord, RECORD_MAX_BYTES, type Bounded } from './bounded-record.ts';
 import { GENESIS, lastLineDigest, lineDigest, PREV_FIELD_BYTES } from './chain.ts';
+import { FreeSpaceEstimate } from './free-space.ts';
 
 /**
  * One JSON line per tools/call attempt (ok, refused or failed, known tool or not, well-formed or not) and
@@ -40,7 +41,7 @@ export interface AuditRecord {
   /** The policy rule that decided (server/src/policy/*): the permit that allowed the call, or the rule that refused it (POLICY_DENIED). */
   policyRule?: string | null;
   /** Set only when the call needed the user's approval (server/src/approvals/*): what became of it, and why it was asked. */
-  approval?: 'approved' | 'declined' | 'cancelled' | 'timeout' | 'mismatch' | 'unavailable';
+  approval?: 'requested' | 'approved' | 'declined' | 'cancelled' | 'timeout' | 'mismatch' | 'forged' | 'replayed' | 'unavailable';
   approvalReason?: 'drop' | 'empty-filter' | 'over-threshold' | 'policy';
   durationMs?: number;
   httpStatus?: number;
@@ -96,6 +97,8 @@ export function createAuditSink(destination: string): AuditSink {
  * The hash chain (chain.ts) survives both: at open, a file that has lines continues from its last one (a
  * restart); an empty one continues from the last line this process wrote (a rotation: the new file's first
  * record links to the old file's last). Only the open reads the file; a record costs one SHA-256, no I/O.
+ * The free space checked before each call is an estimate kept without a syscall per call (free-space.ts):
+ * exact near the reserve, asked again after a reopen, a failed write, 64 KiB of records or 100 ms.
  */
 function fileSink(path: string): AuditSink {
   let fd = -1;
@@ -103,6 +106,13 @@ function fileSink(path: string): AuditSink {
   let prev = GENESIS;
   let failing = false;
   let lost = 0;
+  // statfs of the file itself: the filesystem that holds it, even when the file is a mount of its own. The path is
+  // looked at first (a rotation that left no file there: opening it creates the new one, as the next write would).
+  const space = new FreeSpaceEstimate(() => {
+    current();
+    const fs = statfsSync(path);
+    return fs.bavail * fs.bsize;
+  });
   const open = () => {
     if (fd >= 0) closeSync(fd);
     fd = -1;
@@ -111,6 +121,7 @@ function fileSink(path: string): AuditSink {
     ino = fstatSync(next).ino;
     prev = lastLineDigest(next) ?? prev;
     fd = next;
+    space.invalidate(); // another file, maybe on another filesystem
   };
   const current = () => {
     if (fd < 0 || statSync(path, { throwIfNoEntry: false })?.ino !== ino) open();
@@ -151,21 +162,21 @@ function fileSink(path: string): AuditSink {
           throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
         }
         prev = lineDigest(chained); // only a line that is in the file is linked to
+        space.wrote(n);
         // Only a call that ran says the log is usable again: a refusal's record may still fit in the last page.
         if (!ranNothing(r)) report(true, '');
       } catch (e) {
+        space.invalidate();
         report(false, String((e as NodeJS.ErrnoException).code ?? 'error'));
         if (!ranNothing(r)) throw unavailable();
         lost++; // counted, not logged one by one: a flood of refused calls on a full disk must not flood its log too
       }
     },
     ready() {
-      // statfs of the file itself: the filesystem that holds it, even when the file is a mount of its own.
       let free: number;
       try {
-        current();
-        const fs = statfsSync(path);
-        free = fs.bavail * fs.bsize;
+        if (fd < 0) current(); // not open (it failed before): a call runs only once its record has a file
+        free = space.bytesFree();
       } catch (e) {
         report(false, String((e as NodeJS.ErrnoException).code ?? 'error'));
         throw unavailable();

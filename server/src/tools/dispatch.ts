@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { MongoClient } from 'mongodb';
-import type { CallToolResult } from '@modelcontextprotocol/server';
+import type { CallToolResult, InputRequiredResult } from '@modelcontextprotocol/server';
 import type { Config } from '../config/schema.ts';
 import { redactText } from '../config/help.ts';
 import { ToolError, toToolError, type ErrorCode } from '../errors.ts';
@@ -106,8 +106,13 @@ function attemptRecord(name: unknown, args: unknown, identity: Identity, session
   };
 }
 
-/** Runs one tools/call end to end and writes exactly one audit record, whatever happens. */
-export async function dispatchToolCall(call: CallInfo, deps: DispatchDeps): Promise<CallToolResult> {
+/**
+ * Runs one tools/call end to end and writes exactly one audit record, whatever happens. Only a call that can
+ * ask its user on 2026-07-28 (an approvals channel) may be answered input_required instead of a result.
+ */
+export async function dispatchToolCall(call: CallInfo & { approvals?: undefined }, deps: DispatchDeps): Promise<CallToolResult>;
+export async function dispatchToolCall(call: CallInfo, deps: DispatchDeps): Promise<CallToolResult | InputRequiredResult>;
+export async function dispatchToolCall(call: CallInfo, deps: DispatchDeps): Promise<CallToolResult | InputRequiredResult> {
   const started = performance.now();
   const tool = deps.tools.find((t) => t.name === call.name);
   const record = attemptRecord(call.name, call.args, call.identity, call.sessionId, tool);
@@ -116,7 +121,7 @@ export async function dispatchToolCall(call: CallInfo, deps: DispatchDeps): Prom
     deps.audit.ready?.();
     const admitted = admit(tool, call, deps);
     if (admitted.policy) record.policyRule = admitted.policy.rule;
-    await requireApproval(
+    const ask = await requireApproval(
       {
         tool: admitted.tool,
         args: admitted.args as Record<string, unknown>,
@@ -128,6 +133,8 @@ export async function dispatchToolCall(call: CallInfo, deps: DispatchDeps): Prom
       deps.client,
       deps.config,
     );
+    // 2026-07-28: the approval is asked by answering input_required; the retry carries the user's answer.
+    if (ask) return ask;
     const visible = deps.policy ? namespaceVisibility(deps.policy, call.identity) : undefined;
     // A write is on record before it runs: the tool_call record is written when the call ends, and a process
     // killed in between (SIGKILL, OOM) would leave a write in the database that no MCP record names. Written

@@ -33,18 +33,39 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
 
 export type BodyResult = { kind: 'ok'; text: string } | { kind: 'too-large' };
 
-/** Reads at most `limit` bytes; stops reading (and answers 413 upstream) as soon as more arrive. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
+/**
+ * Reads at most `limit` bytes; stops reading (and answers 413 upstream, closing the connection) as soon as more
+ * arrive. Listeners, not an async iterator: the iterator cost a promise per chunk and an iterator object per
+ * request, for bodies that are one chunk (issue #15).
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return { kind: 'too-large' };
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return { kind: 'too-large' };
-    chunks.push(chunk as Buffer);
-  }
-  return { kind: 'ok', text: Buffer.concat(chunks).toString('utf8') };
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve({ kind: 'too-large' });
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      done();
+      req.pause();
+      resolve({ kind: 'too-large' });
+    };
+    const onEnd = () => {
+      done();
+      resolve({ kind: 'ok', text: Buffer.concat(chunks).toString('utf8') });
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    // Closed before its end: the client went away mid-body (an error event may not come first).
+    const onClose = () => onError(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
 }
 
 /** `sent`, or `too-large`: the body would have exceeded the byte limit and was not (or not fully) sent. */
