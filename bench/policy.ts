@@ -13,6 +13,7 @@ import { PolicyDenied } from '../server/src/policy/denied.ts';
 import { PolicyEngine } from '../server/src/policy/engine.ts';
 import { ALL_TOOLS } from '../server/src/tools/registry.ts';
 import type { Identity } from '../server/src/identity/identity.ts';
+import { CALLERS } from '../server/test/unit/helpers/policy-callers.ts';
 import { percentile } from './stats.ts';
 
 export interface PolicyBench {
@@ -31,23 +32,7 @@ export interface PolicyBench {
 const TARGET_P50_US = 100;
 const FILE = resolve(import.meta.dirname, '../policies/mcp-rw.cedar');
 
-const machine: Identity = {
-  subject: 'sa',
-  username: 'service-account-mcp-service-agent',
-  clientId: 'mcp-service-agent',
-  scopes: ['mcp:read'],
-  roles: ['mcp-reader'],
-  principalType: 'machine',
-};
-const analyst: Identity = { subject: 'an', username: 'analyst', clientId: 'mcp-agent', scopes: ['mcp:read'], roles: ['mcp-reader'], principalType: 'person' };
-const operator: Identity = {
-  subject: 'op',
-  username: 'operator',
-  clientId: 'mcp-agent',
-  scopes: ['mcp:read', 'mcp:write'],
-  roles: ['mcp-reader', 'mcp-writer'],
-  principalType: 'person',
-};
+const { machine, analyst, operator } = CALLERS;
 const lookup = { $lookup: { from: 'customers', localField: 'customerId', foreignField: '_id', as: 'c' } };
 
 /** The mix: [caller, tool, arguments]. */

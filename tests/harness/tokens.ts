@@ -22,13 +22,21 @@ export async function serviceAgentToken(m: StackManifest, scope = 'mcp:read'): P
   return oidc.clientCredentialsGrant(c, { scope });
 }
 
-/** The start of an authorization-code + PKCE S256 flow for the public agent client. */
-export async function startPkce(m: StackManifest, scope: string, extra: Record<string, string> = {}) {
-  const config = await configFor(m, m.clients.agent.id);
+/**
+ * The start of an authorization-code + PKCE S256 flow for a public client: the stack's agent client, or
+ * `client` (one a test registered itself).
+ */
+export async function startPkce(
+  m: StackManifest,
+  scope: string,
+  extra: Record<string, string> = {},
+  client: { id: string; redirectUri: string } = m.clients.agent,
+) {
+  const config = await configFor(m, client.id);
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: m.clients.agent.redirectUri,
+    redirect_uri: client.redirectUri,
     scope: `openid ${scope}`,
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
@@ -61,10 +69,12 @@ const decodeEntities = (s: string) => s.replace(/&amp;/g, '&').replace(/&#x3d;|&
 
 /**
  * Logs a user in at Keycloak's own login form over plain HTTP (no browser) and returns the callback
- * URL with the code. The browser-driven variant lives in the token-flow suite.
+ * URL with the code: the redirect to the authorization request's own `redirect_uri`. The browser-driven
+ * variant lives in the token-flow suite.
  */
 export async function formLogin(m: StackManifest, authUrl: URL, username: string, password: string): Promise<string> {
   const f = fetchWithCa(m.caFile);
+  const redirectUri = authUrl.searchParams.get('redirect_uri') ?? m.clients.agent.redirectUri;
   const jar = new CookieJar();
   const page = await f(authUrl, { redirect: 'manual' });
   jar.store(page);
@@ -83,14 +93,14 @@ export async function formLogin(m: StackManifest, authUrl: URL, username: string
   jar.store(res);
   // Keycloak may first send the browser to its own consent step (mcp-agent requires consent).
   let next = res;
-  for (let hops = 0; hops < 3 && next.status === 302 && !next.headers.get('location')!.startsWith(m.clients.agent.redirectUri); hops++) {
+  for (let hops = 0; hops < 3 && next.status === 302 && !next.headers.get('location')!.startsWith(redirectUri); hops++) {
     next = await f(next.headers.get('location')!, { redirect: 'manual', headers: { cookie: jar.header() } });
     jar.store(next);
   }
   const consented = next.status === 200 ? await consent(f, jar, await next.text(), m.edgeUrl) : next;
   const location = consented.headers.get('location');
-  if (consented.status !== 302 || !location || !location.startsWith(m.clients.agent.redirectUri)) {
-    throw new Error(`login for ${username} did not redirect to the agent (HTTP ${consented.status})`);
+  if (consented.status !== 302 || !location || !location.startsWith(redirectUri)) {
+    throw new Error(`login for ${username} did not redirect to the client (HTTP ${consented.status})`);
   }
   return location;
 }

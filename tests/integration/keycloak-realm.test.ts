@@ -42,6 +42,18 @@ async function post(path: string, form: Record<string, string>): Promise<{ statu
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
 }
+
+/** RFC 8693 at the token endpoint as the confidential mcp-exchanger client, trading `subject` (an access token). */
+function exchangeAsExchanger(subject: string, form: Record<string, string>) {
+  return post('token', {
+    grant_type: EXCHANGE,
+    client_id: 'mcp-exchanger',
+    client_secret: secrets.exchangerSecret,
+    subject_token: subject,
+    subject_token_type: ACCESS_TOKEN,
+    ...form,
+  });
+}
 const claims = (jwt: unknown): Json => JSON.parse(Buffer.from(String(jwt).split('.')[1]!, 'base64url').toString()) as Json;
 const scopes = (c: Json) => String(c.scope ?? '').split(' ');
 const roles = (c: Json) => (c.realm_access as { roles?: string[] } | undefined)?.roles ?? [];
@@ -280,12 +292,7 @@ describe('Keycloak realm mcp (real Keycloak 26.7.3)', () => {
   it('exchanges a user token for a read-only token of the same user (RFC 8693)', async (ctx) => {
     needKc(ctx);
     const subject = (await userTokens('operator', 'mcp:read mcp:write mcp:exchange')).access_token;
-    const res = await post('token', {
-      grant_type: EXCHANGE,
-      client_id: 'mcp-exchanger',
-      client_secret: secrets.exchangerSecret,
-      subject_token: subject,
-      subject_token_type: ACCESS_TOKEN,
+    const res = await exchangeAsExchanger(subject, {
       requested_token_type: ACCESS_TOKEN,
       scope: 'mcp:read',
       audience: READ,
@@ -310,12 +317,7 @@ describe('Keycloak realm mcp (real Keycloak 26.7.3)', () => {
       ['analyst', 'mcp:read mcp:write mcp:exchange'],
     ] as const) {
       const subject = (await userTokens(user, scope)).access_token;
-      const res = await post('token', {
-        grant_type: EXCHANGE,
-        client_id: 'mcp-exchanger',
-        client_secret: secrets.exchangerSecret,
-        subject_token: subject,
-        subject_token_type: ACCESS_TOKEN,
+      const res = await exchangeAsExchanger(subject, {
         requested_token_type: ACCESS_TOKEN,
         scope: 'mcp:read mcp:write',
       });
@@ -355,12 +357,7 @@ describe('Keycloak realm mcp (real Keycloak 26.7.3)', () => {
   it('refuses to exchange a user token that was not issued for the exchanger', async (ctx) => {
     needKc(ctx);
     const t = await userTokens('operator', 'mcp:read');
-    const res = await post('token', {
-      grant_type: EXCHANGE,
-      client_id: 'mcp-exchanger',
-      client_secret: secrets.exchangerSecret,
-      subject_token: t.access_token,
-      subject_token_type: ACCESS_TOKEN,
+    const res = await exchangeAsExchanger(t.access_token, {
       scope: 'mcp:read',
     });
     expect(res.status).toBeGreaterThanOrEqual(400);

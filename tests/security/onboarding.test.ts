@@ -7,7 +7,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
-import * as oidc from 'openid-client';
 import { launchChromium, NO_CHROMIUM } from '../harness/browser.ts';
 import { InMemoryOAuthHost } from '../harness/oauth-host.ts';
 import { claims, formLogin, serviceAgentToken, startPkce } from '../harness/tokens.ts';
@@ -417,35 +416,24 @@ describe('anonymous registration at the edge: what an attacker may not register'
     // Refusing the registration would strand hosts written for other servers; Keycloak keeps the scope string but
     // the realm has no offline_access scope or role to grant, so the exchange is refused — never an offline token,
     // whose refresh Keycloak 26.7.3 does not bind to the resource.
-    const redirect = m.clients.agent.redirectUri;
-    const r = await register(publicClient({ redirect_uris: [redirect], scope: 'mcp:read mcp:write offline_access' }));
+    const r = await register(publicClient({ scope: 'mcp:read mcp:write offline_access' }));
     expect(r.status).toBe(201);
-    const verifier = oidc.randomPKCECodeVerifier();
-    const auth = new URL(`${m.issuer}/protocol/openid-connect/auth`);
-    for (const [k, v] of Object.entries({
-      client_id: String(r.json.client_id),
-      redirect_uri: redirect,
-      response_type: 'code',
-      scope: 'openid mcp:read offline_access',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      resource: m.resources.readOnly,
-      state: oidc.randomState(),
-    }))
-      auth.searchParams.set(k, v);
-    const callback = new URL(await formLogin(m, auth, m.users.operator.username, m.users.operator.password));
-    const t = await tokenRequest({
-      grant_type: 'authorization_code',
-      client_id: String(r.json.client_id),
-      code: callback.searchParams.get('code') ?? '',
-      redirect_uri: redirect,
-      code_verifier: verifier,
-    });
-    expect({ status: t.status, error: t.json.error, token: t.json.refresh_token }).toEqual({ status: 400, error: 'not_allowed', token: undefined });
+    const flow = await startPkce(
+      m,
+      'mcp:read offline_access',
+      { resource: m.resources.readOnly },
+      { id: String(r.json.client_id), redirectUri: LOOPBACK_CALLBACK },
+    );
+    const callback = await formLogin(m, flow.url, m.users.operator.username, m.users.operator.password);
+    const refused = (await flow.finish(callback).then(
+      (tokens) => ({ status: 200, error: undefined, typ: tokens.refresh_token ? claims(tokens.refresh_token).typ : undefined }),
+      (e: { status?: number; error?: string }) => ({ status: e.status, error: e.error, typ: undefined }),
+    )) as { status?: number; error?: string; typ?: unknown };
+    expect(refused).toEqual({ status: 400, error: 'not_allowed', typ: undefined });
     recordProof(ctx, {
       attack: 'anonymous registration with scope offline_access, operator logs in asking for offline_access',
       expected: 'registered; code exchange 400 not_allowed, no token',
-      observed: `${r.status}; exchange ${t.status} ${String(t.json.error)}`,
+      observed: `${r.status}; exchange ${String(refused.status)} ${String(refused.error)}`,
     });
   });
 

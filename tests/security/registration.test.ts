@@ -6,7 +6,6 @@
  * addresses cannot hold the realm's client cap.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -15,7 +14,7 @@ import { keycloakAdmin, type AdminApi } from '../harness/keycloak-admin.ts';
 import { currentManifest } from '../harness/manifest.ts';
 import { recordProof } from '../harness/proof.ts';
 import { publicClientMetadata } from '../harness/registration.ts';
-import { formLogin } from '../harness/tokens.ts';
+import { formLogin, startPkce } from '../harness/tokens.ts';
 import { waitFor } from '../../scripts/stack/process.ts';
 import { envOf, loadCompose } from '../compose/compose-file.ts';
 
@@ -298,20 +297,8 @@ afterAll(() => new Promise((done) => setTimeout(done, BUCKET_DRAIN_MS)), BUCKET_
 
 /** Logs the user in to `clientId` and approves the consent page: the client has been used. */
 async function useClient(clientId: string): Promise<void> {
-  const verifier = randomBytes(32).toString('base64url');
-  const auth = new URL(`${m.issuer}/protocol/openid-connect/auth`);
-  auth.search = new URLSearchParams({
-    client_id: clientId,
-    redirect_uri: LOOPBACK_CALLBACK,
-    response_type: 'code',
-    scope: 'openid mcp:read',
-    state: randomBytes(8).toString('hex'),
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-    code_challenge_method: 'S256',
-  }).toString();
-  // formLogin follows the login and consent pages until the redirect to the client it is told about.
-  const asClient = { ...m, clients: { ...m.clients, agent: { ...m.clients.agent, redirectUri: LOOPBACK_CALLBACK } } };
-  const callback = await formLogin(asClient, auth, m.users.analyst.username, m.users.analyst.password);
+  const flow = await startPkce(m, 'mcp:read', {}, { id: clientId, redirectUri: LOOPBACK_CALLBACK });
+  const callback = await formLogin(m, flow.url, m.users.analyst.username, m.users.analyst.password);
   expect(new URL(callback).searchParams.has('code')).toBe(true);
 }
 

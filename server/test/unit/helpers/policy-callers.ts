@@ -15,7 +15,7 @@ export const CALLERS = {
     username: 'analyst',
     clientId: 'mcp-agent',
     scopes: ['mcp:read'],
-    roles: ['mcp-reader', 'offline_access'],
+    roles: ['mcp-reader'],
     principalType: 'person',
   },
   operator: {
